@@ -1,0 +1,47 @@
+import { EXIT, UsageError } from "./args.js";
+
+type Command = (argv: string[]) => Promise<number>;
+
+// Lazy imports keep `spec check` from loading the conformance kit and vice versa.
+const COMMANDS: Record<string, Record<string, { summary: string; load: () => Promise<Command> }>> = {
+  spec: {
+    check: { summary: "check a spec tree or OpenSpec root: spec check [PATH] [--json] [--rules atomicnix|openspec]", load: async () => (await import("./spec-check.js")).specCheck },
+    compile: { summary: "write generated/ from specs/: spec compile [--check] [--specs DIR] [--out DIR] [--json]", load: async () => (await import("./spec-compile.js")).specCompile },
+    archive: { summary: "apply a change's deltas to the baseline: spec archive CHANGE [--specs DIR] [--dry-run] [--json]", load: async () => (await import("./spec-archive.js")).specArchive },
+  },
+  conformance: {
+    coverage: { summary: "list every scenario with binding and last results: conformance coverage [--json]", load: async () => (await import("../../conformance/cli/coverage.js")).coverageCommand },
+    gate: { summary: "fail on failed bound scenarios, bad waivers (and unbound with --require-bound)", load: async () => (await import("../../conformance/cli/coverage.js")).gateCommand },
+  },
+};
+
+function usage(): string {
+  const lines = ["usage: atomicnix <group> <command> [options]", ""];
+  for (const [group, commands] of Object.entries(COMMANDS)) {
+    for (const [name, c] of Object.entries(commands)) lines.push(`  ${group} ${name.padEnd(9)} ${c.summary}`);
+  }
+  lines.push("", "Exit codes: 0 success, 1 findings or failures, 2 usage error.");
+  return lines.join("\n") + "\n";
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [group, name, ...rest] = argv;
+  if (!group || group === "--help" || group === "-h" || group === "help") {
+    process.stdout.write(usage());
+    return group ? EXIT.ok : EXIT.usage;
+  }
+  const command = name ? COMMANDS[group]?.[name] : undefined;
+  if (!command) {
+    process.stderr.write(`atomicnix: unknown command "${[group, name].filter(Boolean).join(" ")}"\n\n${usage()}`);
+    return EXIT.usage;
+  }
+  try {
+    return await (await command.load())(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`atomicnix ${group} ${name}: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+}

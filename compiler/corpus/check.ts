@@ -1,0 +1,311 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { compareDiagnostics, DiagnosticSink, type Diagnostic } from "../spec/diagnostics.js";
+import { extractSpecDocument } from "../spec/extract.js";
+import { parseMarkdown, splitAtHeadings, headingText, startOf } from "../spec/markdown.js";
+import type { Level, SpecDocument } from "../spec/model.js";
+import { checkMainSpec, checkRequirement, type CheckedRequirement, type RuleContext, type RuleSet } from "../spec/rules.js";
+import { compileDataTable, compileSchemaBlock, type CompiledSchema, type CompiledTable } from "../schema/table-schema.js";
+import { discoverCorpus, type ChangeFiles, type CorpusFiles, type Layout } from "./discover.js";
+
+export interface Step {
+  keyword: string;
+  text: string;
+}
+
+export interface CatalogueScenario {
+  id: string;
+  title: string;
+  requirement: string;
+  capability: string;
+  level: Level;
+  status: "planned" | "implemented";
+  planStep?: string;
+  steps: Step[];
+  file: string;
+  line: number;
+}
+
+export interface CatalogueRequirement {
+  id: string;
+  title: string;
+  capability: string;
+  status: "planned" | "implemented";
+  en18031: string[];
+  scenarios: string[];
+  file: string;
+  line: number;
+}
+
+export interface Catalogue {
+  capabilities: { name: string; prefix: string; file: string; requirements: string[] }[];
+  requirements: CatalogueRequirement[];
+  scenarios: CatalogueScenario[];
+  schemas: CompiledSchema[];
+  tables: CompiledTable[];
+  en18031: { id: string; title: string; confirmed: boolean }[];
+}
+
+export interface FileReport {
+  file: string;
+  kind: "spec" | "delta" | "proposal" | "data";
+  requirements: number;
+  scenarios: number;
+  errors: number;
+  warnings: number;
+}
+
+export interface CheckResult {
+  root: string;
+  layout: Layout;
+  rules: RuleSet;
+  files: FileReport[];
+  diagnostics: Diagnostic[];
+  totals: { files: number; capabilities: number; changes: number; requirements: number; scenarios: number; errors: number; warnings: number };
+  catalogue: Catalogue;
+  /** parsed main specs by capability, for archive and tooling */
+  documents: Map<string, SpecDocument>;
+}
+
+const BUILTIN_EN18031 = fileURLToPath(new URL("../../specs/en18031-part1.json", import.meta.url));
+const MIN_WHY = 50;
+const MAX_WHY = 1000;
+const MAX_DELTAS = 10;
+
+function loadEn18031(file: string | undefined, sinks: DiagnosticSink[]): Catalogue["en18031"] {
+  const path = file ?? BUILTIN_EN18031;
+  const sink = new DiagnosticSink(path);
+  sinks.push(sink);
+  try {
+    const data = JSON.parse(readFileSync(path, "utf8")) as { requirements?: unknown };
+    if (!Array.isArray(data.requirements)) throw new Error('expected {"requirements": [...]}');
+    return data.requirements.map((r, i) => {
+      const rec = r as { id?: unknown; title?: unknown; confirmed?: unknown };
+      if (typeof rec.id !== "string" || typeof rec.title !== "string") throw new Error(`requirements[${i}] needs string id and title`);
+      return { id: rec.id, title: rec.title, confirmed: rec.confirmed === true };
+    });
+  } catch (e) {
+    sink.report("en18031-data", { line: 1, column: 1 }, `cannot read EN 18031 IDs: ${(e as Error).message}`);
+    return [];
+  }
+}
+
+function checkProposal(change: ChangeFiles, sink: DiagnosticSink): void {
+  if (!change.proposal) {
+    sink.report("change-structure", { line: 1, column: 1 }, `change "${change.name}" has no proposal.md`);
+    return;
+  }
+  const source = change.proposal.source;
+  const { blocks } = splitAtHeadings(parseMarkdown(source).children, 2, source.length);
+  const section = (name: string) => blocks.find((b) => headingText(b.heading).toLowerCase() === name);
+  const text = (b: ReturnType<typeof section>) => {
+    const first = b?.nodes[0]?.position?.start.offset;
+    const last = b?.nodes[b.nodes.length - 1]?.position?.end.offset;
+    return first === undefined || last === undefined ? "" : source.slice(first, last).trim();
+  };
+  const why = section("why");
+  if (!why) sink.report("change-structure", { line: 1, column: 1 }, 'proposal.md needs a "## Why" section');
+  else {
+    const length = text(why).length;
+    if (length < MIN_WHY) sink.report("change-structure", startOf(why.heading), `Why is ${length} characters; OpenSpec wants at least ${MIN_WHY}`);
+    if (length > MAX_WHY) sink.report("change-structure", startOf(why.heading), `Why is ${length} characters; OpenSpec (strict) wants at most ${MAX_WHY}`);
+  }
+  const what = section("what changes");
+  if (!what) sink.report("change-structure", { line: 1, column: 1 }, 'proposal.md needs a "## What Changes" section');
+  else if (!text(what)) sink.report("change-structure", startOf(what.heading), "What Changes is empty");
+}
+
+/** Checks one change: proposal, delta grammar, and that each delta fits the current baseline. */
+function checkChange(change: ChangeFiles, base: Map<string, { doc: SpecDocument; checked: CheckedRequirement[] }>, ctx: Omit<RuleContext, "sink" | "source">, sinks: DiagnosticSink[], files: FileReport[]): void {
+  const proposalSink = new DiagnosticSink(change.proposal?.display ?? `${change.dir}/proposal.md`);
+  sinks.push(proposalSink);
+  checkProposal(change, proposalSink);
+  files.push({ file: proposalSink.file, kind: "proposal", requirements: 0, scenarios: 0, errors: 0, warnings: 0 });
+  let deltaCount = 0;
+  if (change.deltas.length === 0) proposalSink.report("change-structure", { line: 1, column: 1 }, `change "${change.name}" has no delta specs under specs/<capability>/spec.md`);
+  for (const delta of change.deltas) {
+    const sink = new DiagnosticSink(delta.file.display);
+    sinks.push(sink);
+    const doc = extractSpecDocument(delta.file.display, delta.file.source);
+    const rctx: RuleContext = { ...ctx, sink, source: delta.file.source };
+    const target = base.get(delta.capability);
+    const baseByName = new Map(target?.doc.requirements.map((r, i) => [r.name.toLowerCase(), target.checked[i]!]) ?? []);
+    const report: FileReport = { file: delta.file.display, kind: "delta", requirements: 0, scenarios: 0, errors: 0, warnings: 0 };
+    files.push(report);
+    if (doc.deltas.length === 0) sink.report("delta-structure", { line: 1, column: 1 }, "delta spec has no ## ADDED|MODIFIED|REMOVED|RENAMED Requirements section");
+    const touched = new Map<string, string>();
+    const touch = (name: string, op: string, at: { line: number; column: number }) => {
+      const key = name.toLowerCase();
+      const prev = touched.get(key);
+      if (prev && !(prev === "RENAMED" && op === "MODIFIED")) sink.report("delta-conflict", at, `"${name}" appears in both ${prev} and ${op}`);
+      touched.set(key, op);
+    };
+    for (const section of doc.deltas) {
+      if (!target && section.operation !== "ADDED") sink.report("delta-new-capability", section.at, `capability "${delta.capability}" does not exist yet: a new capability accepts only ADDED requirements`);
+      if (section.operation === "RENAMED") {
+        if (section.renames.length === 0) sink.report("delta-structure", section.at, "RENAMED section has no FROM/TO pair");
+        for (const r of section.renames) {
+          deltaCount++;
+          touch(r.from, "RENAMED", r.at);
+          if (target && !baseByName.has(r.from.toLowerCase())) sink.report("delta-target", r.at, `RENAMED: "${r.from}" is not a requirement of ${delta.capability}`);
+          if (target && baseByName.has(r.to.toLowerCase())) sink.report("delta-target", r.at, `RENAMED: "${r.to}" already exists in ${delta.capability}`);
+        }
+        continue;
+      }
+      if (section.requirements.length === 0) sink.report("delta-structure", section.at, `${section.operation} section lists no requirement`);
+      for (const req of section.requirements) {
+        deltaCount++;
+        touch(req.name, section.operation, req.at);
+        const renamedTo = doc.deltas.flatMap((d) => d.renames).find((r) => r.to.toLowerCase() === req.name.toLowerCase());
+        const existing = baseByName.get((renamedTo?.from ?? req.name).toLowerCase());
+        if (section.operation === "REMOVED") {
+          if (target && !existing) sink.report("delta-target", req.at, `REMOVED: "${req.name}" is not a requirement of ${delta.capability}`);
+          continue;
+        }
+        const checked = checkRequirement(req, rctx);
+        report.requirements++;
+        report.scenarios += checked.scenarios.length;
+        if (section.operation === "ADDED" && existing) sink.report("delta-target", req.at, `ADDED: "${req.name}" already exists in ${delta.capability}; use MODIFIED`);
+        if (section.operation === "MODIFIED") {
+          if (target && !existing) sink.report("delta-target", req.at, `MODIFIED: "${req.name}" is not a requirement of ${delta.capability}`);
+          if (existing) {
+            if (ctx.rules === "atomicnix" && checked.id && existing.id && checked.id !== existing.id) {
+              sink.report("id-stable", req.at, `MODIFIED keeps the requirement's ID: expected "${existing.id}", found "${checked.id}"`);
+            }
+            const kept = new Set(checked.scenarios.flatMap((s) => [s.name.toLowerCase(), ...(s.id ? [s.id] : [])]));
+            for (const s of existing.scenarios) {
+              if (!kept.has(s.name.toLowerCase()) && !(s.id && kept.has(s.id))) {
+                sink.report("delta-drops-scenario", req.at, `MODIFIED "${req.name}" drops scenario "${s.name}"${s.id ? ` (${s.id})` : ""}; keep it or remove the requirement explicitly`);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  if (deltaCount > MAX_DELTAS) proposalSink.report("change-size", { line: 1, column: 1 }, `change has ${deltaCount} deltas; OpenSpec (strict) asks to split changes above ${MAX_DELTAS}`, "warning");
+}
+
+export function checkCorpus(path: string, options: { rules?: RuleSet } = {}): CheckResult {
+  return checkDiscovered(discoverCorpus(path), options);
+}
+
+export function checkDiscovered(corpus: CorpusFiles, options: { rules?: RuleSet } = {}): CheckResult {
+  const rules = options.rules ?? "atomicnix";
+  const sinks: DiagnosticSink[] = [];
+  const files: FileReport[] = [];
+  const en18031 = rules === "atomicnix" ? loadEn18031(corpus.en18031File, sinks) : [];
+  const enIds = new Set(en18031.map((e) => e.id));
+  const catalogue: Catalogue = { capabilities: [], requirements: [], scenarios: [], schemas: [], tables: [], en18031 };
+  const documents = new Map<string, SpecDocument>();
+  const base = new Map<string, { doc: SpecDocument; checked: CheckedRequirement[] }>();
+  const requirementIds = new Map<string, string>();
+  const scenarioIds = new Map<string, string>();
+  const schemaIds = new Map<string, string>();
+
+  for (const { name, file } of corpus.capabilities) {
+    const sink = new DiagnosticSink(file.display);
+    sinks.push(sink);
+    const doc = extractSpecDocument(file.display, file.source);
+    documents.set(name, doc);
+    const ctx: RuleContext = { sink, source: file.source, rules, en18031: enIds };
+    const checked = checkMainSpec(doc, ctx);
+    base.set(name, { doc, checked });
+    const report: FileReport = { file: file.display, kind: "spec", requirements: checked.length, scenarios: checked.reduce((n, r) => n + r.scenarios.length, 0), errors: 0, warnings: 0 };
+    files.push(report);
+    if (rules !== "atomicnix") continue;
+
+    const prefixes = new Map<string, number>();
+    for (const req of checked) if (req.id) prefixes.set(req.id.split(".")[0]!, (prefixes.get(req.id.split(".")[0]!) ?? 0) + 1);
+    const prefix = [...prefixes.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? name;
+    const capEntry = { name, prefix, file: file.display, requirements: [] as string[] };
+    catalogue.capabilities.push(capEntry);
+    checked.forEach((req, i) => {
+      const at = doc.requirements[i]!.at;
+      if (!req.id) return;
+      if (req.id.split(".")[0] !== prefix) sink.report("id-prefix", at, `requirement ID "${req.id}" should start with "${prefix}." like the rest of ${name}`);
+      const dup = requirementIds.get(req.id) ?? scenarioIds.get(req.id);
+      if (dup) {
+        sink.report("id-unique", at, `ID "${req.id}" is already used at ${dup}`);
+        return;
+      }
+      requirementIds.set(req.id, `${file.display}:${at.line}`);
+      capEntry.requirements.push(req.id);
+      const entry: CatalogueRequirement = { id: req.id, title: req.name, capability: name, status: req.status, en18031: req.en18031, scenarios: [], file: file.display, line: at.line };
+      catalogue.requirements.push(entry);
+      req.scenarios.forEach((sc, j) => {
+        const scAt = doc.requirements[i]!.scenarios[j]!.at;
+        if (!sc.id) return;
+        const dupSc = scenarioIds.get(sc.id) ?? requirementIds.get(sc.id);
+        if (dupSc) {
+          sink.report("id-unique", scAt, `ID "${sc.id}" is already used at ${dupSc}`);
+          return;
+        }
+        scenarioIds.set(sc.id, `${file.display}:${scAt.line}`);
+        if (!sc.level) return;
+        entry.scenarios.push(sc.id);
+        catalogue.scenarios.push({
+          id: sc.id,
+          title: sc.name,
+          requirement: req.id!,
+          capability: name,
+          level: sc.level,
+          status: req.status,
+          ...(sc.planStep ? { planStep: sc.planStep } : {}),
+          steps: sc.steps.map((s) => ({ keyword: s.keyword, text: s.text })),
+          file: file.display,
+          line: scAt.line,
+        });
+      });
+    });
+    for (const block of doc.schemas) {
+      const compiled = compileSchemaBlock(file.source, block, sink);
+      if (!compiled) continue;
+      const dup = schemaIds.get(compiled.id);
+      if (dup) sink.report("id-unique", block.at, `schema/table ID "${compiled.id}" is already used at ${dup}`);
+      else {
+        schemaIds.set(compiled.id, `${file.display}:${block.at.line}`);
+        catalogue.schemas.push(compiled);
+      }
+    }
+    for (const block of doc.tables) {
+      const compiled = compileDataTable(file.source, block, sink);
+      if (!compiled) continue;
+      const dup = schemaIds.get(compiled.id);
+      if (dup) sink.report("id-unique", block.at, `schema/table ID "${compiled.id}" is already used at ${dup}`);
+      else {
+        schemaIds.set(compiled.id, `${file.display}:${block.at.line}`);
+        catalogue.tables.push(compiled);
+      }
+    }
+  }
+
+  for (const change of corpus.changes) {
+    if (change.archived) continue;
+    checkChange(change, base, { rules, en18031: enIds }, sinks, files);
+  }
+
+  const diagnostics = sinks.flatMap((s) => s.items).sort(compareDiagnostics);
+  for (const f of files) {
+    f.errors = diagnostics.filter((d) => d.file === f.file && d.severity === "error").length;
+    f.warnings = diagnostics.filter((d) => d.file === f.file && d.severity === "warning").length;
+  }
+  return {
+    root: corpus.root,
+    layout: corpus.layout,
+    rules,
+    files,
+    diagnostics,
+    totals: {
+      files: files.length,
+      capabilities: corpus.capabilities.length,
+      changes: corpus.changes.filter((c) => !c.archived).length,
+      requirements: files.filter((f) => f.kind === "spec").reduce((n, f) => n + f.requirements, 0),
+      scenarios: files.filter((f) => f.kind === "spec").reduce((n, f) => n + f.scenarios, 0),
+      errors: diagnostics.filter((d) => d.severity === "error").length,
+      warnings: diagnostics.filter((d) => d.severity === "warning").length,
+    },
+    catalogue,
+    documents,
+  };
+}
