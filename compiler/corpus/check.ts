@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { fileURLToPath } from "node:url";
 import { compareDiagnostics, DiagnosticSink, type Diagnostic } from "../spec/diagnostics.js";
 import { extractSpecDocument } from "../spec/extract.js";
@@ -261,6 +262,12 @@ export function checkDiscovered(corpus: CorpusFiles, options: { rules?: RuleSet 
     for (const block of doc.schemas) {
       const compiled = compileSchemaBlock(file.source, block, sink);
       if (!compiled) continue;
+      try {
+        new Ajv2020({ strict: true, allErrors: true }).compile(compiled.schema);
+      } catch (e) {
+        sink.report("schema-table", block.at, `schema "${block.name}" does not compile to valid JSON Schema: ${(e as Error).message}`);
+        continue;
+      }
       const dup = schemaIds.get(compiled.id);
       if (dup) sink.report("id-unique", block.at, `schema/table ID "${compiled.id}" is already used at ${dup}`);
       else {

@@ -15,11 +15,19 @@ export interface ParsedTable {
   at: Position;
 }
 
+/** mdast cell positions may include the delimiting pipes; keep only the content. */
+function cellSource(raw: string): string {
+  let s = raw.trim();
+  if (s.startsWith("|")) s = s.slice(1);
+  if (s.endsWith("|") && !s.endsWith("\\|")) s = s.slice(0, -1);
+  return s.trim();
+}
+
 export function readTable(source: string, node: RootContent): ParsedTable | undefined {
   if (node.type !== "table") return undefined;
   const table = node as Table;
   const toCells = (cells: TableCell[]): Cell[] =>
-    cells.map((c) => ({ raw: sourceOf(source, c as unknown as RootContent).trim(), text: nodeText(c).trim(), at: startOf(c) }));
+    cells.map((c) => ({ raw: cellSource(sourceOf(source, c as unknown as RootContent)), text: nodeText(c).trim(), at: startOf(c) }));
   const [head, ...body] = table.children;
   return {
     headers: head ? toCells(head.children).map((c) => c.text) : [],
