@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Ajv2020 } from "ajv/dist/2020.js";
+import { AJV_OPTIONS } from "../schema/ajv-options.js";
 import { fileURLToPath } from "node:url";
 import { compareDiagnostics, DiagnosticSink, type Diagnostic } from "../spec/diagnostics.js";
 import { extractSpecDocument } from "../spec/extract.js";
@@ -263,7 +264,7 @@ export function checkDiscovered(corpus: CorpusFiles, options: { rules?: RuleSet 
       const compiled = compileSchemaBlock(file.source, block, sink);
       if (!compiled) continue;
       try {
-        new Ajv2020({ strict: true, allErrors: true }).compile(compiled.schema);
+        new Ajv2020(AJV_OPTIONS).compile(compiled.schema);
       } catch (e) {
         sink.report("schema-table", block.at, `schema "${block.name}" does not compile to valid JSON Schema: ${(e as Error).message}`);
         continue;

@@ -27,7 +27,14 @@ export function readTable(source: string, node: RootContent): ParsedTable | unde
   if (node.type !== "table") return undefined;
   const table = node as Table;
   const toCells = (cells: TableCell[]): Cell[] =>
-    cells.map((c) => ({ raw: cellSource(sourceOf(source, c as unknown as RootContent)), text: nodeText(c).trim(), at: startOf(c) }));
+    cells.map((c) => {
+      const written = sourceOf(source, c as unknown as RootContent);
+      const raw = cellSource(written);
+      const start = startOf(c);
+      // Point at the content, not at the delimiting pipe or padding.
+      const lead = raw ? written.indexOf(raw) : 0;
+      return { raw, text: nodeText(c).trim(), at: { line: start.line, column: start.column + Math.max(lead, 0) } };
+    });
   const [head, ...body] = table.children;
   return {
     headers: head ? toCells(head.children).map((c) => c.text) : [],

@@ -8,11 +8,11 @@ import type { CollectedBinding } from "../binding.js";
  * Collects every `scenario()` binding by letting vitest load the test files
  * (`vitest list`), which evaluates the bindings but runs no test body.
  */
-export function collectBindings(cwd = process.cwd()): CollectedBinding[] {
+export function collectBindings(cwd = process.cwd(), config?: string): CollectedBinding[] {
   const dir = mkdtempSync(join(tmpdir(), "atomicnix-collect-"));
   const file = join(dir, "bindings.ndjson");
   try {
-    const result = spawnSync(process.execPath, [join(cwd, "node_modules", "vitest", "vitest.mjs"), "list", "--filesOnly=false", "--reporter=default"], {
+    const result = spawnSync(process.execPath, [join(cwd, "node_modules", "vitest", "vitest.mjs"), "list", ...(config ? ["--config", config] : [])], {
       cwd,
       env: { ...process.env, ATOMICNIX_COLLECT: file, ATOMICNIX_TARGET: "host" },
       encoding: "utf8",

@@ -27,7 +27,7 @@ function git(args: string[]): string | null {
 
 export function collectRunMeta(env: NodeJS.ProcessEnv = process.env, now = new Date()): RunMeta {
   const revision = git(["rev-parse", "HEAD"]);
-  const status = git(["status", "--porcelain", "--untracked-files=no"]);
+  const status = git(["status", "--porcelain", "--untracked-files=normal"]);
   let targetInfo: Record<string, unknown> = {};
   if (env.ATOMICNIX_TARGET_INFO) {
     try {
