@@ -1,9 +1,8 @@
 import { readFileSync } from "node:fs";
-import { Ajv2020 } from "ajv/dist/2020.js";
-import { AJV_OPTIONS } from "../schema/ajv-options.js";
+import { validatorSource } from "../schema/standalone.js";
 import { fileURLToPath } from "node:url";
 import { compareDiagnostics, DiagnosticSink, type Diagnostic } from "../spec/diagnostics.js";
-import { extractSpecDocument } from "../spec/extract.js";
+import { loadSpecDocument } from "../spec/document-cache.js";
 import { parseMarkdown, splitAtHeadings, headingText, startOf } from "../spec/markdown.js";
 import type { Level, SpecDocument } from "../spec/model.js";
 import { checkMainSpec, checkRequirement, type CheckedRequirement, type RuleContext, type RuleSet } from "../spec/rules.js";
@@ -128,7 +127,7 @@ function checkChange(change: ChangeFiles, base: Map<string, { doc: SpecDocument;
   for (const delta of change.deltas) {
     const sink = new DiagnosticSink(delta.file.display);
     sinks.push(sink);
-    const doc = extractSpecDocument(delta.file.display, delta.file.source);
+    const doc = loadSpecDocument(delta.file.display, delta.file.source);
     const rctx: RuleContext = { ...ctx, sink, source: delta.file.source };
     const target = base.get(delta.capability);
     const baseByName = new Map(target?.doc.requirements.map((r, i) => [r.name.toLowerCase(), target.checked[i]!]) ?? []);
@@ -208,7 +207,7 @@ export function checkDiscovered(corpus: CorpusFiles, options: { rules?: RuleSet 
   for (const { name, file } of corpus.capabilities) {
     const sink = new DiagnosticSink(file.display);
     sinks.push(sink);
-    const doc = extractSpecDocument(file.display, file.source);
+    const doc = loadSpecDocument(file.display, file.source);
     documents.set(name, doc);
     const ctx: RuleContext = { sink, source: file.source, rules, en18031: enIds };
     const checked = checkMainSpec(doc, ctx);
@@ -261,10 +260,11 @@ export function checkDiscovered(corpus: CorpusFiles, options: { rules?: RuleSet 
       });
     });
     for (const block of doc.schemas) {
-      const compiled = compileSchemaBlock(file.source, block, sink);
+      const compiled = compileSchemaBlock(block, sink);
       if (!compiled) continue;
       try {
-        new Ajv2020(AJV_OPTIONS).compile(compiled.schema);
+        // Compiling once, to standalone code, both proves the schema and yields the validator module.
+        compiled.validator = validatorSource(compiled.schema);
       } catch (e) {
         sink.report("schema-table", block.at, `schema "${block.name}" does not compile to valid JSON Schema: ${(e as Error).message}`);
         continue;
@@ -277,7 +277,7 @@ export function checkDiscovered(corpus: CorpusFiles, options: { rules?: RuleSet 
       }
     }
     for (const block of doc.tables) {
-      const compiled = compileDataTable(file.source, block, sink);
+      const compiled = compileDataTable(block, sink);
       if (!compiled) continue;
       const dup = schemaIds.get(compiled.id);
       if (dup) sink.report("id-unique", block.at, `schema/table ID "${compiled.id}" is already used at ${dup}`);

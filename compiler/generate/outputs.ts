@@ -1,9 +1,3 @@
-import { Ajv2020 } from "ajv/dist/2020.js";
-import { AJV_OPTIONS } from "../schema/ajv-options.js";
-import standalone from "ajv/dist/standalone/index.js";
-
-// CommonJS module: its callable default sits on .default under NodeNext typing.
-const standaloneCode = standalone.default;
 import type { Catalogue } from "../corpus/check.js";
 import { LEVELS } from "../spec/model.js";
 
@@ -15,29 +9,6 @@ function json(value: unknown): string {
 
 function union(values: readonly string[]): string {
   return values.length ? values.map((v) => `\n  | ${JSON.stringify(v)}`).join("") : " never";
-}
-
-/**
- * ajv's standalone output still calls require() for its runtime helpers even in ESM
- * mode; rewrite those calls into imports so the module loads under Node's ESM and
- * bundles with esbuild.
- */
-export function esmValidatorModule(code: string): string {
-  const imports: string[] = [];
-  const body = code.replace(/const (\w+) = require\("([^"]+)"\)\.default;/g, (_m, name: string, spec: string) => {
-    const path = spec.endsWith(".js") ? spec : `${spec}.js`;
-    imports.push(`import ${name}_module from ${JSON.stringify(path)};`);
-    // Node hands over module.exports, bundlers and vite the default export itself.
-    return `const ${name} = typeof ${name}_module === "function" ? ${name}_module : ${name}_module.default;`;
-  });
-  if (/\brequire\(/.test(body)) throw new Error("standalone validator still calls require(): extend esmValidatorModule");
-  return `// ${HEADER}\n${imports.join("\n")}\n${body.replace(/^"use strict";/, "")}\n`;
-}
-
-export function validatorSource(schema: object): string {
-  const ajv = new Ajv2020({ ...AJV_OPTIONS, code: { source: true, esm: true, lines: true } });
-  const validate = ajv.compile(schema);
-  return esmValidatorModule(standaloneCode(ajv, validate));
 }
 
 function camel(id: string): string {
@@ -132,7 +103,7 @@ export function generatedFiles(catalogue: Catalogue): Map<string, string> {
   files.set("trace.json", json(trace(catalogue)));
   for (const s of catalogue.schemas) {
     files.set(`schemas/${s.id}.schema.json`, json(s.schema));
-    files.set(`validators/${s.id}.js`, validatorSource(s.schema));
+    files.set(`validators/${s.id}.js`, `// ${HEADER}\n${s.validator}`);
     files.set(`validators/${s.id}.d.ts`, VALIDATOR_DTS);
   }
   files.set("validators/index.ts", validatorsIndex(catalogue));

@@ -1,7 +1,7 @@
 import type { DiagnosticSink } from "../spec/diagnostics.js";
 import { metadataValue, type TableBlock } from "../spec/model.js";
 import type { Position } from "../spec/markdown.js";
-import { readTable, splitCell, type Cell } from "./cells.js";
+import { splitCell, type Cell } from "./cells.js";
 
 export type JsonSchema = { [key: string]: unknown };
 
@@ -345,18 +345,19 @@ export interface CompiledSchema {
   file?: string;
   format?: string;
   schema: JsonSchema;
+  /** ESM source of the ajv standalone validator, set once the schema compiled */
+  validator?: string;
 }
 
 /** Turns a `### Schema:` block's table into a JSON Schema 2020-12 document. */
-export function compileSchemaBlock(source: string, block: TableBlock, sink: DiagnosticSink): CompiledSchema | undefined {
+export function compileSchemaBlock(block: TableBlock, sink: DiagnosticSink): CompiledSchema | undefined {
   const id = metadataValue(block.metadata, "ID")?.value;
   if (!id) {
     sink.report("id-missing", block.at, `schema "${block.name}" has no **ID**: line`);
     return undefined;
   }
   if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(id)) sink.report("id-format", block.at, `schema ID "${id}" must be lower-case words joined by "-"`);
-  const tableNode = block.tables[0];
-  const table = tableNode ? readTable(source, tableNode) : undefined;
+  const table = block.tables[0];
   if (!table) {
     sink.report("schema-table", block.at, `schema "${block.name}" has no field table`);
     return undefined;
@@ -431,14 +432,14 @@ export interface CompiledTable {
   rows: Record<string, string>[];
 }
 
-export function compileDataTable(source: string, block: TableBlock, sink: DiagnosticSink): CompiledTable | undefined {
+export function compileDataTable(block: TableBlock, sink: DiagnosticSink): CompiledTable | undefined {
   const id = metadataValue(block.metadata, "ID")?.value;
   if (!id) {
     sink.report("id-missing", block.at, `table "${block.name}" has no **ID**: line`);
     return undefined;
   }
   if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(id)) sink.report("id-format", block.at, `table ID "${id}" must be lower-case words joined by "-"`);
-  const table = block.tables[0] ? readTable(source, block.tables[0]) : undefined;
+  const table = block.tables[0];
   if (!table) {
     sink.report("schema-table", block.at, `table "${block.name}" has no GFM table`);
     return undefined;

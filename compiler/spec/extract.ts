@@ -1,4 +1,5 @@
-import type { Root, RootContent } from "mdast";
+import type { List, Root, RootContent } from "mdast";
+import { readTable } from "../schema/cells.js";
 import { headingText, parseMarkdown, sourceOf, splitAtHeadings, startOf, type HeadingBlock } from "./markdown.js";
 import { readMetadata } from "./metadata.js";
 import type { DeltaOperation, DeltaSection, Rename, Requirement, Scenario, SpecDocument, TableBlock } from "./model.js";
@@ -17,7 +18,8 @@ function rawSpan(source: string, nodes: readonly RootContent[]): string {
 
 function extractScenario(source: string, block: HeadingBlock): Scenario {
   const title = headingText(block.heading);
-  const { entries } = readMetadata(source, block.nodes);
+  const { entries, bodyStart } = readMetadata(source, block.nodes);
+  const list = block.nodes.slice(bodyStart).find((n): n is List => n.type === "list");
   const m = SCENARIO_HEADER.exec(title);
   return {
     name: (m ? m[1]! : title).trim(),
@@ -25,7 +27,7 @@ function extractScenario(source: string, block: HeadingBlock): Scenario {
     at: startOf(block.heading),
     metadata: entries,
     rawText: rawSpan(source, block.nodes),
-    body: block.nodes,
+    stepItems: list ? list.children.map((item) => ({ raw: sourceOf(source, item.children[0]).trim(), at: startOf(item) })) : null,
     start: block.start,
     end: block.end,
   };
@@ -44,7 +46,6 @@ function extractRequirement(source: string, block: HeadingBlock): Requirement {
     metadata: entries,
     text: rawSpan(source, body),
     textAt: startOf(body[0] ?? block.heading),
-    body,
     scenarios: blocks.map((b) => extractScenario(source, b)),
     start: block.start,
     end: block.end,
@@ -64,7 +65,7 @@ function extractTableBlocks(source: string, nodes: readonly RootContent[], end: 
       at: startOf(block.heading),
       metadata: entries,
       description: rest.filter((n) => n.type === "paragraph").map((n) => sourceOf(source, n).trim()).join("\n\n"),
-      tables: rest.filter((n) => n.type === "table"),
+      tables: rest.flatMap((n) => readTable(source, n) ?? []),
     };
   });
 }

@@ -1,6 +1,6 @@
-import type { RootContent } from "mdast";
 import type { Position } from "./markdown.js";
 import type { MetadataEntry } from "./metadata.js";
+import type { ParsedTable } from "../schema/cells.js";
 
 export const LEVELS = ["static", "unit", "artifact", "device", "hardware"] as const;
 export type Level = (typeof LEVELS)[number];
@@ -22,7 +22,8 @@ export interface Scenario {
   metadata: MetadataEntry[];
   /** raw markdown under the scenario header, as OpenSpec keeps it */
   rawText: string;
-  body: RootContent[];
+  /** the first bullet list after the metadata: each item's first paragraph as written; null when there is none */
+  stepItems: { raw: string; at: Position }[] | null;
   start: number;
   end: number;
 }
@@ -36,7 +37,6 @@ export interface Requirement {
   /** body text without metadata lines and scenarios (what OpenSpec checks for SHALL) */
   text: string;
   textAt: Position;
-  body: RootContent[];
   scenarios: Scenario[];
   start: number;
   end: number;
@@ -49,7 +49,7 @@ export interface TableBlock {
   metadata: MetadataEntry[];
   description: string;
   /** every GFM table in the block, in order */
-  tables: RootContent[];
+  tables: ParsedTable[];
 }
 
 export type DeltaOperation = "ADDED" | "MODIFIED" | "REMOVED" | "RENAMED";

@@ -120,7 +120,7 @@ export function checkRequirement(req: Requirement, ctx: RuleContext): CheckedReq
       if (/^\d+\.\d+$/.test(step.value)) out.planStep = step.value;
       else sink.report("metadata-unknown", step.at, `Plan-Step "${step.value}" must look like 3.2`);
     }
-    out.steps = readSteps(ctx.source, sc, sink);
+    out.steps = readSteps(sc, sink);
   }
   return checked;
 }

@@ -1,25 +1,16 @@
-import type { RootContent, List } from "mdast";
-import { sourceOf, startOf } from "./markdown.js";
-import { readMetadata } from "./metadata.js";
 import { STEP_KEYWORDS, type Scenario, type Step, type StepKeyword } from "./model.js";
 import type { DiagnosticSink } from "./diagnostics.js";
 
 const STEP_LINE = /^\*\*([A-Za-z]+)\*\*:?\s*(.*)$/s;
 
 /** Parses the scenario's bullet list into steps and reports every deviation from GIVEN/WHEN/THEN order. */
-export function readSteps(source: string, scenario: Scenario, sink: DiagnosticSink): Step[] {
-  const { bodyStart } = readMetadata(source, scenario.body);
-  const body = scenario.body.slice(bodyStart);
-  const list = body.find((n: RootContent): n is List => n.type === "list");
-  if (!list) {
+export function readSteps(scenario: Scenario, sink: DiagnosticSink): Step[] {
+  if (!scenario.stepItems) {
     sink.report("scenario-steps", scenario.at, `scenario "${scenario.name}" has no step list (- **WHEN** ... / - **THEN** ...)`);
     return [];
   }
   const steps: Step[] = [];
-  for (const item of list.children) {
-    const at = startOf(item);
-    const first = item.children[0];
-    const raw = first ? sourceOf(source, first).trim() : "";
+  for (const { raw, at } of scenario.stepItems) {
     const m = STEP_LINE.exec(raw);
     const keyword = m?.[1];
     if (!m || !keyword || !(STEP_KEYWORDS as readonly string[]).includes(keyword)) {

@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { expect } from "vitest";
 import { scenario } from "../../conformance/binding.js";
 import { checkCorpus } from "../../compiler/corpus/check.js";
-import { validatorSource } from "../../compiler/generate/outputs.js";
+import { validatorSource } from "../../compiler/schema/standalone.js";
 import { specMarkdown, writeSpecTree, REPO } from "../helpers/spec-fixtures.js";
 
 const onHost = { targets: ["host"] } as const;

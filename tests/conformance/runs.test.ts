@@ -34,8 +34,7 @@ const tests = () => events.filter((e): e is TestEvent => e.type === "test");
 
 scenario("conf.results.ndjson", onHost, () => {
   const [first, ...rest] = events;
-  expect(first!.type).toBe("run-start");
-  if (first!.type !== "run-start") return;
+  if (first?.type !== "run-start") throw new Error(`first event is ${first?.type}, not run-start`);
   expect(first.meta.revision).toMatch(/^[0-9a-f]{40}$/);
   expect(typeof first.meta.dirty).toBe("boolean");
   expect(first.meta).toMatchObject({ target: "host", imageHash: "sha256:feed" });
