@@ -62,7 +62,8 @@ export function splitCell(raw: string, sep: string): { text: string; code: strin
       const fence = "`".repeat(ticks);
       const close = raw.indexOf(fence, i + ticks);
       if (close > 0) {
-        const span = raw.slice(i + ticks, close).trim();
+        // GFM unescapes \| inside table cells before code spans are read.
+        const span = raw.slice(i + ticks, close).trim().replace(/\\\|/g, "|");
         code.push(span);
         text += "\u0000";
         i = close + ticks;

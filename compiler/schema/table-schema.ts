@@ -163,6 +163,12 @@ function jsonValue(text: string, c: Constraint | { at: Position }, sink: Diagnos
   }
 }
 
+/** A second pattern (say `format` plus `pattern`) must hold as well, not replace the first. */
+function addPattern(schema: JsonSchema, pattern: string): void {
+  if (schema.pattern === undefined) schema.pattern = pattern;
+  else schema.allOf = [...((schema.allOf as JsonSchema[] | undefined) ?? []), { pattern }];
+}
+
 /** Adds one constraint's keywords to a branch schema of the given base type. */
 function applyConstraint(schema: JsonSchema, base: BaseType, c: Constraint, sink: DiagnosticSink): void {
   switch (c.name) {
@@ -201,7 +207,7 @@ function applyConstraint(schema: JsonSchema, base: BaseType, c: Constraint, sink
       break;
     case "pattern": {
       const p = regex(c.code[0], c, sink);
-      if (p !== undefined) schema.pattern = p;
+      if (p !== undefined) addPattern(schema, p);
       break;
     }
     case "key-pattern": {
@@ -213,7 +219,7 @@ function applyConstraint(schema: JsonSchema, base: BaseType, c: Constraint, sink
       const name = c.args[0] ?? c.code[0] ?? "";
       const p = FORMAT_PATTERNS[name];
       if (p === undefined) sink.report("schema-table", c.at, `unknown format "${name}"; known: ${Object.keys(FORMAT_PATTERNS).join(", ")}`);
-      else schema.pattern = p;
+      else addPattern(schema, p);
       break;
     }
     case "open":
@@ -260,7 +266,7 @@ class SchemaBuilder {
       if (!last) node = next;
       else {
         const parentTypes = node === this.root && !this.root.row ? [{ base: "object" as BaseType }] : node.row?.types ?? [];
-        const wanted: BaseType[] = seg.kind === "key" ? ["object"] : seg.kind === "any" ? ["map"] : ["array"];
+        const wanted: BaseType[] = seg.kind === "key" ? ["object", "map"] : seg.kind === "any" ? ["map"] : ["array"];
         if (!parentTypes.some((t) => wanted.includes(t.base))) {
           this.sink.report("schema-table", row.at, `"${row.path}": its parent is not of type ${wanted.join("/")}`);
         }
@@ -316,6 +322,17 @@ class SchemaBuilder {
         const valueNode = node.any;
         const values = valueNode ? this.nodeSchema(valueNode, valueNode.row?.types ?? type.of ?? [], valueNode.row) : type.of ? this.nodeSchema({ props: new Map() }, type.of, undefined) : true;
         schema = { type: "object", additionalProperties: values };
+        // Named rows under a map describe keys with their own shape (and may be required).
+        if (node.props.size) {
+          const properties: JsonSchema = {};
+          const required: string[] = [];
+          for (const [key, child] of node.props) {
+            properties[key] = this.nodeSchema(child, child.row?.types ?? [{ base: "string" }], child.row);
+            if (child.row?.required) required.push(key);
+          }
+          schema.properties = properties;
+          if (required.length) schema.required = required;
+        }
         break;
       }
       case "array": {

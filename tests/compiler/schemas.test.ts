@@ -24,6 +24,9 @@ const RICH_TABLE = [
   "| `name` | string | yes | pattern `^[a-z]+$`; max-length 8 | | |",
   "| `units` | map | no | key-pattern `^[A-Za-z0-9_-]+$` | | |",
   "| `units.*` | scalar or array of scalar | | | | |",
+  "| `units.main` | string | yes | | | |",
+  "| `kind` | string | no | pattern `^(a\\|b)$` | | |",
+  "| `url` | string | no | format uri; pattern `^https://` | | |",
   "| `inbound` | object | no | exclusive `tcp,udp` `wan,lan` | | |",
   "| `inbound.tcp` | array of integer | no | | | |",
   "| `inbound.wan` | object | no | open | | |",
@@ -59,17 +62,25 @@ scenario("spec.schemas.keywords", onHost, () => {
   expect(schema.properties.name).toMatchObject({ pattern: "^[a-z]+$", maxLength: 8 });
   expect(schema.properties.units.propertyNames).toEqual({ pattern: "^[A-Za-z0-9_-]+$" });
   expect(schema.properties.units.additionalProperties.anyOf).toHaveLength(2);
+  expect(schema.properties.units).toMatchObject({ properties: { main: { type: "string" } }, required: ["main"] });
+  expect(schema.properties.kind.pattern).toBe("^(a|b)$");
+  expect(schema.properties.url.allOf).toEqual([{ pattern: "^https://" }]);
   expect(schema.properties.inbound.not).toEqual({ anyOf: [{ required: ["tcp", "wan"] }, { required: ["tcp", "lan"] }, { required: ["udp", "wan"] }, { required: ["udp", "lan"] }] });
   expect(schema.properties.inbound.properties.wan.additionalProperties).toBe(true);
   expect(schema.properties.mode).toMatchObject({ enum: ["host", "pasta"], default: "pasta", description: "network mode" });
   const ajv = new Ajv2020(AJV_OPTIONS);
   const validate = ajv.compile(schema);
   expect(validate({ version: 1, name: "gw", ports: [22, 443], inbound: { tcp: [1] } })).toBe(true);
+  expect(validate({ version: 1, name: "gw", units: { main: "m" } })).toBe(true);
   expect(validate({ version: 1, name: "gw", inbound: { tcp: [1], wan: {} } })).toBe(false);
   expect(validate({ version: 1, name: "gw", ports: [22, 22] })).toBe(false);
   expect(validate({ version: 1, name: "gw", ports: [70000] })).toBe(false);
   expect(validate({ version: 1, name: "gw", extra: true })).toBe(false);
-  expect(validate({ version: 1, name: "gw", units: { "bad name": 1 } })).toBe(false);
+  expect(validate({ version: 1, name: "gw", units: { "bad name": 1, main: "x" } })).toBe(false);
+  expect(validate({ version: 1, name: "gw", units: { other: 1 } })).toBe(false);
+  expect(validate({ version: 1, name: "gw", units: { other: [1, "a"], main: "x" }, kind: "b", url: "https://x" })).toBe(true);
+  expect(validate({ version: 1, name: "gw", kind: "c" })).toBe(false);
+  expect(validate({ version: 1, name: "gw", url: "http://x" })).toBe(false);
 });
 
 /** Values shaped like the schema's documents, plus arbitrary JSON, to reach both verdicts. */
