@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use (real tools, never stand-ins).
-APT_PACKAGES=(git ca-certificates)
+APT_PACKAGES=(git ca-certificates iproute2 nftables dnsmasq chrony rauc rauc-service dbus openssh-client zstd squashfs-tools)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

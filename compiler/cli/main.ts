@@ -13,6 +13,12 @@ const COMMANDS: Record<string, Record<string, { summary: string; load: () => Pro
     coverage: { summary: "list every scenario with binding and last results: conformance coverage [--json]", load: async () => (await import("../../conformance/cli/coverage.js")).coverageCommand },
     gate: { summary: "fail on failed bound scenarios, bad waivers (and unbound with --require-bound)", load: async () => (await import("../../conformance/cli/coverage.js")).gateCommand },
   },
+  // Device runtime groups (device/<area>/cli.ts) register here.
+};
+
+/** Commands without a group, e.g. `atomicnix update-server --dir BUNDLES`. */
+const SINGLE: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  // Single commands register here.
 };
 
 function usage(): string {
@@ -20,6 +26,7 @@ function usage(): string {
   for (const [group, commands] of Object.entries(COMMANDS)) {
     for (const [name, c] of Object.entries(commands)) lines.push(`  ${group} ${name.padEnd(9)} ${c.summary}`);
   }
+  for (const [name, c] of Object.entries(SINGLE)) lines.push(`  ${name.padEnd(21)} ${c.summary}`);
   lines.push("", "Exit codes: 0 success, 1 findings or failures, 2 usage error.");
   return lines.join("\n") + "\n";
 }
@@ -30,16 +37,22 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage());
     return group ? EXIT.ok : EXIT.usage;
   }
+  const single = SINGLE[group];
+  if (single) return run(single, group, [name, ...rest].filter((a): a is string => a !== undefined));
   const command = name ? COMMANDS[group]?.[name] : undefined;
   if (!command) {
     process.stderr.write(`atomicnix: unknown command "${[group, name].filter(Boolean).join(" ")}"\n\n${usage()}`);
     return EXIT.usage;
   }
+  return run(command, `${group} ${name}`, rest);
+}
+
+async function run(command: { load: () => Promise<Command> }, label: string, argv: string[]): Promise<number> {
   try {
-    return await (await command.load())(rest);
+    return await (await command.load())(argv);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`atomicnix ${group} ${name}: ${e.message}\n`);
+      process.stderr.write(`atomicnix ${label}: ${e.message}\n`);
       return EXIT.usage;
     }
     throw e;

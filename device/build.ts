@@ -1,0 +1,36 @@
+import { build } from "esbuild";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+
+/**
+ * Bundles every device entry point (`device/<area>/main.ts`) into one ESM file
+ * under `dist/device/`, so the gateway runs them with plain `node` (Debian trixie
+ * ships 20, nixos-25.11 ships 22) and no node_modules.
+ */
+export async function buildDevice(outDir = join(import.meta.dirname, "..", "dist", "device")): Promise<string[]> {
+  const areas = readdirSync(import.meta.dirname, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join(import.meta.dirname, e.name, "main.ts")))
+    .map((e) => e.name)
+    .sort();
+  const outputs: string[] = [];
+  for (const area of areas) {
+    const outfile = join(outDir, `${area}.mjs`);
+    await build({
+      entryPoints: [join(import.meta.dirname, area, "main.ts")],
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      outfile,
+      banner: { js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);' },
+      legalComments: "none",
+      logLevel: "error",
+    });
+    outputs.push(outfile);
+  }
+  return outputs;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const f of await buildDevice()) console.log(f);
+}
