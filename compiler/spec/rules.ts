@@ -71,7 +71,7 @@ export function checkRequirement(req: Requirement, ctx: RuleContext): CheckedReq
   } else {
     if (!/\b(SHALL|MUST)\b/.test(req.text)) sink.report("requirement-shall", req.textAt, `requirement "${req.name}" must contain SHALL or MUST`);
     if (req.text.length > MAX_REQUIREMENT_TEXT_LENGTH) {
-      sink.report("requirement-length", req.textAt, `requirement text is ${req.text.length} characters; OpenSpec (strict) rejects more than ${MAX_REQUIREMENT_TEXT_LENGTH}: move detail into scenarios`);
+      sink.report("requirement-length", req.textAt, `requirement text is ${req.text.length} characters; keep it under ${MAX_REQUIREMENT_TEXT_LENGTH} (OpenSpec flags longer text) and move detail into scenarios`, "warning");
     }
   }
   if (req.scenarios.length === 0) sink.report("requirement-scenario", req.at, `requirement "${req.name}" has no scenario (#### Scenario: ...)`);
