@@ -28,15 +28,18 @@ export type ScenarioId =
   | "boot.rollback.board"
   | "boot.power-cut.mid-install"
   | "boot.script.cmdline"
+  | "boot.script.u-boot-run"
   | "boot.fw-env.config"
   | "boot.env-seed.blank"
   | "boot.env-seed.power-loss"
   | "boot.lifecycle-log.rollback"
   | "boot.usb-recovery.ums"
   | "console.bind.custom-subnet"
+  | "console.bind.address"
   | "console.lan-only.wan-dropped"
   | "console.page.content"
   | "console.page.inline-errors"
+  | "console.page.browser"
   | "console.api.accepted"
   | "console.api.rejected"
   | "console.http-errors.method-path"
@@ -45,9 +48,11 @@ export type ScenarioId =
   | "console.open-before-provisioning.unsigned"
   | "console.signed.required"
   | "console.signed.rotation"
+  | "console.signed.formats"
   | "console.csrf.cross-origin"
   | "console.generate.form"
   | "console.apply.restarts"
+  | "console.apply.order"
   | "build.flake-outputs.names"
   | "build.release-pin.series"
   | "build.squashfs.parameters"
@@ -58,6 +63,7 @@ export type ScenarioId =
   | "build.dev-keys.generator"
   | "build.dev-keys.not-shipped"
   | "build.shared-scripts.single-source"
+  | "build.image-env.readable"
   | "conf.binding.unknown-id"
   | "conf.binding.target-skip"
   | "conf.binding.collect"
@@ -190,22 +196,26 @@ export type ScenarioId =
   | "quadlet.aux-units.no-forwarding"
   | "quadlet.allow-list.unknown"
   | "quadlet.allow-list.by-mode"
+  | "quadlet.allow-list.rules-implemented"
   | "quadlet.rootless-boundary.podmanargs"
   | "quadlet.rootless-boundary.host-paths"
   | "quadlet.rootless-boundary.keys"
   | "quadlet.references.checked"
   | "quadlet.generator.all-keys"
   | "quadlet.sync-install.paths"
+  | "quadlet.sync-install.plan"
   | "quadlet.sync-restart.changed-only"
   | "quadlet.sync-restart.build-first"
   | "quadlet.sync-restart.failure"
   | "quadlet.sync-ownership.foreign"
+  | "quadlet.sync-ownership.managed-only"
   | "rauc.system-conf.keys"
   | "rauc.slots.config"
   | "rauc.slots.status"
   | "rauc.inactive-only.hashes"
   | "rauc.signature.foreign-ca"
   | "rauc.signature.plain-format"
+  | "rauc.signature.keyring-check"
   | "rauc.signing-cert.purpose"
   | "rauc.bundle.info"
   | "rauc.custom-backend.commands"
@@ -263,13 +273,17 @@ export type ScenarioId =
   | "upgrade.server-url.precedence"
   | "upgrade.request.headers"
   | "upgrade.version-order.examples"
+  | "upgrade.version-order.total"
   | "upgrade.no-downgrade.skipped"
   | "upgrade.no-downgrade.explicit"
   | "upgrade.download.success"
   | "upgrade.download.integrity"
+  | "upgrade.download.resume"
+  | "upgrade.download.install-failure"
   | "upgrade.non-fatal.bad-answers"
   | "upgrade.update-server.offer"
   | "upgrade.update-server.no-update"
+  | "upgrade.update-server.range"
   | "upgrade.hawkbit-switch.units"
   | "upgrade.hawkbit.deployment"
   | "wdog.unset.manager-config"
@@ -317,6 +331,7 @@ export type RequirementId =
   | "build.closure"
   | "build.dev-keys"
   | "build.shared-scripts"
+  | "build.image-env"
   | "conf.binding"
   | "conf.results"
   | "conf.coverage"
@@ -645,13 +660,21 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/boot-rollback/spec.md:132"
   },
+  "boot.script.u-boot-run": {
+    "title": "boot.scr runs in a real U-Boot",
+    "requirement": "boot.script",
+    "capability": "boot-rollback",
+    "level": "artifact",
+    "status": "implemented",
+    "source": "specs/boot-rollback/spec.md:141"
+  },
   "boot.fw-env.config": {
     "title": "fw_env.config addresses the SPI env",
     "requirement": "boot.fw-env",
     "capability": "boot-rollback",
     "level": "artifact",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:148"
+    "source": "specs/boot-rollback/spec.md:158"
   },
   "boot.env-seed.blank": {
     "title": "Blank environment gets seeded",
@@ -659,7 +682,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:163"
+    "source": "specs/boot-rollback/spec.md:173"
   },
   "boot.env-seed.power-loss": {
     "title": "Power loss while the environment is written",
@@ -667,7 +690,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "hardware",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:172"
+    "source": "specs/boot-rollback/spec.md:182"
   },
   "boot.lifecycle-log.rollback": {
     "title": "Rollback is logged",
@@ -675,7 +698,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:189"
+    "source": "specs/boot-rollback/spec.md:199"
   },
   "boot.usb-recovery.ums": {
     "title": "Reset button exposes the eMMC",
@@ -683,7 +706,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "hardware",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:205"
+    "source": "specs/boot-rollback/spec.md:215"
   },
   "console.bind.custom-subnet": {
     "title": "Console follows a custom subnet",
@@ -693,13 +716,21 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/bootstrap-console/spec.md:19"
   },
+  "console.bind.address": {
+    "title": "Bind address follows lan-settings.json",
+    "requirement": "console.bind",
+    "capability": "bootstrap-console",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/bootstrap-console/spec.md:29"
+  },
   "console.lan-only.wan-dropped": {
     "title": "WAN clients cannot reach the console",
     "requirement": "console.lan-only",
     "capability": "bootstrap-console",
     "level": "device",
     "status": "implemented",
-    "source": "specs/bootstrap-console/spec.md:36"
+    "source": "specs/bootstrap-console/spec.md:45"
   },
   "console.page.content": {
     "title": "Page content and headers",
@@ -707,7 +738,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "bootstrap-console",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/bootstrap-console/spec.md:54"
+    "source": "specs/bootstrap-console/spec.md:63"
   },
   "console.page.inline-errors": {
     "title": "Errors appear next to their field",
@@ -715,7 +746,15 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "bootstrap-console",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/bootstrap-console/spec.md:65"
+    "source": "specs/bootstrap-console/spec.md:74"
+  },
+  "console.page.browser": {
+    "title": "An operator provisions from a browser",
+    "requirement": "console.page",
+    "capability": "bootstrap-console",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/bootstrap-console/spec.md:83"
   },
   "console.api.accepted": {
     "title": "A valid configuration is accepted",
@@ -723,7 +762,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "bootstrap-console",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/bootstrap-console/spec.md:83"
+    "source": "specs/bootstrap-console/spec.md:101"
   },
   "console.api.rejected": {
     "title": "An invalid configuration is refused with every error",
@@ -731,7 +770,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "bootstrap-console",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/bootstrap-console/spec.md:92"
+    "source": "specs/bootstrap-console/spec.md:110"
   },
   "console.http-errors.method-path": {
     "title": "Unknown paths and wrong methods",
@@ -739,7 +778,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "bootstrap-console",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/bootstrap-console/spec.md:109"
+    "source": "specs/bootstrap-console/spec.md:127"
   },
   "console.http-errors.size-type": {
     "title": "Oversized bodies and foreign content types",
@@ -747,7 +786,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "bootstrap-console",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/bootstrap-console/spec.md:117"
+    "source": "specs/bootstrap-console/spec.md:135"
   },
   "console.robust.fuzz": {
     "title": "Fuzzed requests leave the console serving",
@@ -755,7 +794,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "bootstrap-console",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/bootstrap-console/spec.md:133"
+    "source": "specs/bootstrap-console/spec.md:151"
   },
   "console.open-before-provisioning.unsigned": {
     "title": "First configuration needs no signature",
@@ -763,7 +802,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "bootstrap-console",
     "level": "device",
     "status": "implemented",
-    "source": "specs/bootstrap-console/spec.md:149"
+    "source": "specs/bootstrap-console/spec.md:167"
   },
   "console.signed.required": {
     "title": "Only valid admin signatures are accepted",
@@ -771,7 +810,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "bootstrap-console",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/bootstrap-console/spec.md:167"
+    "source": "specs/bootstrap-console/spec.md:185"
   },
   "console.signed.rotation": {
     "title": "Key rotation takes effect at once",
@@ -779,7 +818,15 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "bootstrap-console",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/bootstrap-console/spec.md:176"
+    "source": "specs/bootstrap-console/spec.md:194"
+  },
+  "console.signed.formats": {
+    "title": "Every admin key type verifies",
+    "requirement": "console.signed",
+    "capability": "bootstrap-console",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/bootstrap-console/spec.md:203"
   },
   "console.csrf.cross-origin": {
     "title": "Cross-origin and rebinding requests are refused",
@@ -787,7 +834,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "bootstrap-console",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/bootstrap-console/spec.md:193"
+    "source": "specs/bootstrap-console/spec.md:220"
   },
   "console.generate.form": {
     "title": "Generated configuration is valid and not applied",
@@ -795,7 +842,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "bootstrap-console",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/bootstrap-console/spec.md:210"
+    "source": "specs/bootstrap-console/spec.md:237"
   },
   "console.apply.restarts": {
     "title": "A signed change is applied",
@@ -803,7 +850,15 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "bootstrap-console",
     "level": "device",
     "status": "implemented",
-    "source": "specs/bootstrap-console/spec.md:228"
+    "source": "specs/bootstrap-console/spec.md:255"
+  },
+  "console.apply.order": {
+    "title": "Apply order and failures",
+    "requirement": "console.apply",
+    "capability": "bootstrap-console",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/bootstrap-console/spec.md:264"
   },
   "build.flake-outputs.names": {
     "title": "Output names present",
@@ -884,6 +939,14 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "level": "static",
     "status": "implemented",
     "source": "specs/build-artifacts/spec.md:159"
+  },
+  "build.image-env.readable": {
+    "title": "Seeded counters readable by fw_printenv",
+    "requirement": "build.image-env",
+    "capability": "build-artifacts",
+    "level": "artifact",
+    "status": "implemented",
+    "source": "specs/build-artifacts/spec.md:175"
   },
   "conf.binding.unknown-id": {
     "title": "Unknown ID is rejected at run time",
@@ -1962,13 +2025,21 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/quadlet/spec.md:151"
   },
+  "quadlet.allow-list.rules-implemented": {
+    "title": "Every Rule of the table has code",
+    "requirement": "quadlet.allow-list",
+    "capability": "quadlet",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/quadlet/spec.md:159"
+  },
   "quadlet.rootless-boundary.podmanargs": {
     "title": "Escaping PodmanArgs are rejected",
     "requirement": "quadlet.rootless-boundary",
     "capability": "quadlet",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:168"
+    "source": "specs/quadlet/spec.md:176"
   },
   "quadlet.rootless-boundary.host-paths": {
     "title": "Host paths are confined to the files tree",
@@ -1976,7 +2047,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:176"
+    "source": "specs/quadlet/spec.md:184"
   },
   "quadlet.rootless-boundary.keys": {
     "title": "Privilege keys are rootful only",
@@ -1984,7 +2055,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:184"
+    "source": "specs/quadlet/spec.md:192"
   },
   "quadlet.references.checked": {
     "title": "Dangling references and service clashes",
@@ -1992,7 +2063,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:200"
+    "source": "specs/quadlet/spec.md:208"
   },
   "quadlet.generator.all-keys": {
     "title": "Every allowed key passes the generator",
@@ -2000,7 +2071,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:216"
+    "source": "specs/quadlet/spec.md:224"
   },
   "quadlet.sync-install.paths": {
     "title": "Units land in their search paths on every boot",
@@ -2008,7 +2079,15 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "device",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:233"
+    "source": "specs/quadlet/spec.md:241"
+  },
+  "quadlet.sync-install.plan": {
+    "title": "Sync plan under a root prefix",
+    "requirement": "quadlet.sync-install",
+    "capability": "quadlet",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/quadlet/spec.md:251"
   },
   "quadlet.sync-restart.changed-only": {
     "title": "Only changed units restart",
@@ -2016,7 +2095,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "device",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:251"
+    "source": "specs/quadlet/spec.md:269"
   },
   "quadlet.sync-restart.build-first": {
     "title": "Builds start first",
@@ -2024,7 +2103,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "device",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:260"
+    "source": "specs/quadlet/spec.md:278"
   },
   "quadlet.sync-restart.failure": {
     "title": "A failing unit fails the sync",
@@ -2032,7 +2111,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "device",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:269"
+    "source": "specs/quadlet/spec.md:287"
   },
   "quadlet.sync-ownership.foreign": {
     "title": "Foreign units survive",
@@ -2040,7 +2119,15 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "device",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:286"
+    "source": "specs/quadlet/spec.md:304"
+  },
+  "quadlet.sync-ownership.managed-only": {
+    "title": "Only managed files are removed",
+    "requirement": "quadlet.sync-ownership",
+    "capability": "quadlet",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/quadlet/spec.md:313"
   },
   "rauc.system-conf.keys": {
     "title": "Rock64 system.conf has the required keys",
@@ -2092,13 +2179,21 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/rauc-integration/spec.md:92"
   },
+  "rauc.signature.keyring-check": {
+    "title": "Bundle signature checked against the keyring CA",
+    "requirement": "rauc.signature",
+    "capability": "rauc-integration",
+    "level": "artifact",
+    "status": "implemented",
+    "source": "specs/rauc-integration/spec.md:101"
+  },
   "rauc.signing-cert.purpose": {
     "title": "Signing certificate chains and has no codeSigning usage",
     "requirement": "rauc.signing-cert",
     "capability": "rauc-integration",
     "level": "artifact",
     "status": "implemented",
-    "source": "specs/rauc-integration/spec.md:108"
+    "source": "specs/rauc-integration/spec.md:117"
   },
   "rauc.bundle.info": {
     "title": "rauc info shows the expected manifest",
@@ -2106,7 +2201,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "rauc-integration",
     "level": "artifact",
     "status": "implemented",
-    "source": "specs/rauc-integration/spec.md:123"
+    "source": "specs/rauc-integration/spec.md:132"
   },
   "rauc.custom-backend.commands": {
     "title": "Backend commands round-trip",
@@ -2114,7 +2209,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "rauc-integration",
     "level": "device",
     "status": "implemented",
-    "source": "specs/rauc-integration/spec.md:142"
+    "source": "specs/rauc-integration/spec.md:151"
   },
   "nixstasis.enrollment.inventory": {
     "title": "Only inventoried devices are enrolled",
@@ -2550,13 +2645,21 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/update-polling/spec.md:73"
   },
+  "upgrade.version-order.total": {
+    "title": "Ordering is a total order on valid versions",
+    "requirement": "upgrade.version-order",
+    "capability": "update-polling",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/update-polling/spec.md:82"
+  },
   "upgrade.no-downgrade.skipped": {
     "title": "Equal and older offers are skipped",
     "requirement": "upgrade.no-downgrade",
     "capability": "update-polling",
     "level": "device",
     "status": "implemented",
-    "source": "specs/update-polling/spec.md:90"
+    "source": "specs/update-polling/spec.md:98"
   },
   "upgrade.no-downgrade.explicit": {
     "title": "Explicit downgrade is installed",
@@ -2564,7 +2667,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-polling",
     "level": "device",
     "status": "implemented",
-    "source": "specs/update-polling/spec.md:99"
+    "source": "specs/update-polling/spec.md:107"
   },
   "upgrade.download.success": {
     "title": "Newer bundle installed and booted",
@@ -2572,7 +2675,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-polling",
     "level": "device",
     "status": "implemented",
-    "source": "specs/update-polling/spec.md:117"
+    "source": "specs/update-polling/spec.md:125"
   },
   "upgrade.download.integrity": {
     "title": "Interrupted or corrupt download never installs",
@@ -2580,7 +2683,23 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-polling",
     "level": "device",
     "status": "implemented",
-    "source": "specs/update-polling/spec.md:127"
+    "source": "specs/update-polling/spec.md:135"
+  },
+  "upgrade.download.resume": {
+    "title": "Interrupted download resumes from the partial file",
+    "requirement": "upgrade.download",
+    "capability": "update-polling",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/update-polling/spec.md:144"
+  },
+  "upgrade.download.install-failure": {
+    "title": "Failed install removes the bundle and skips the reboot",
+    "requirement": "upgrade.download",
+    "capability": "update-polling",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/update-polling/spec.md:153"
   },
   "upgrade.non-fatal.bad-answers": {
     "title": "Bad server answers leave the device untouched",
@@ -2588,7 +2707,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-polling",
     "level": "device",
     "status": "implemented",
-    "source": "specs/update-polling/spec.md:144"
+    "source": "specs/update-polling/spec.md:170"
   },
   "upgrade.update-server.offer": {
     "title": "Newest bundle offered and served",
@@ -2596,7 +2715,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-polling",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/update-polling/spec.md:161"
+    "source": "specs/update-polling/spec.md:187"
   },
   "upgrade.update-server.no-update": {
     "title": "Current devices get 204, malformed requests 400",
@@ -2604,7 +2723,15 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-polling",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/update-polling/spec.md:170"
+    "source": "specs/update-polling/spec.md:196"
+  },
+  "upgrade.update-server.range": {
+    "title": "Bundle bytes support ranges for resume",
+    "requirement": "upgrade.update-server",
+    "capability": "update-polling",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/update-polling/spec.md:205"
   },
   "upgrade.hawkbit-switch.units": {
     "title": "hawkBit option swaps the polling path out",
@@ -2612,7 +2739,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-polling",
     "level": "static",
     "status": "implemented",
-    "source": "specs/update-polling/spec.md:186"
+    "source": "specs/update-polling/spec.md:221"
   },
   "upgrade.hawkbit.deployment": {
     "title": "Deployment installed and reported",
@@ -2620,7 +2747,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-polling",
     "level": "device",
     "status": "planned",
-    "source": "specs/update-polling/spec.md:204"
+    "source": "specs/update-polling/spec.md:239"
   },
   "wdog.unset.manager-config": {
     "title": "Manager configuration has no watchdog keys",

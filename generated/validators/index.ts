@@ -7,6 +7,7 @@ import configToml from "./config-toml.js";
 import lanSettings from "./lan-settings.js";
 import healthRequired from "./health-required.js";
 import quadletRuntime from "./quadlet-runtime.js";
+import commitRecord from "./commit-record.js";
 import updateResponse from "./update-response.js";
 import osUpgrade from "./os-upgrade.js";
 
@@ -18,6 +19,7 @@ export type SchemaId =
   | "lan-settings"
   | "health-required"
   | "quadlet-runtime"
+  | "commit-record"
   | "update-response"
   | "os-upgrade";
 
@@ -29,6 +31,7 @@ export const validators: Readonly<Record<SchemaId, ValidateFunction>> = {
   "lan-settings": lanSettings,
   "health-required": healthRequired,
   "quadlet-runtime": quadletRuntime,
+  "commit-record": commitRecord,
   "update-response": updateResponse,
   "os-upgrade": osUpgrade,
 };

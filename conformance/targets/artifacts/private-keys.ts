@@ -1,0 +1,69 @@
+import { closeSync, lstatSync, openSync, readdirSync, readSync } from "node:fs";
+import { join } from "node:path";
+import { mustRun } from "./exec.js";
+
+/** A byte pattern that betrays private key material. */
+export interface KeyNeedle {
+  name: string;
+  bytes: Buffer;
+}
+
+/**
+ * What to look for: any PEM private key block, and the DER encodings (PKCS#8 and
+ * the algorithm's traditional form) of the given signing key, so a key copied in
+ * binary form is found too.
+ */
+export function privateKeyNeedles(signingKey: string): KeyNeedle[] {
+  const needles: KeyNeedle[] = [{ name: "PEM PRIVATE KEY block", bytes: Buffer.from("PRIVATE KEY-----") }];
+  needles.push({ name: "signing key (PKCS#8 DER)", bytes: mustRun("openssl", ["pkey", "-in", signingKey, "-outform", "DER"]) });
+  const traditional = mustRun("openssl", ["pkey", "-in", signingKey, "-outform", "DER", "-traditional"]);
+  if (!traditional.equals(needles[1]!.bytes)) needles.push({ name: "signing key (traditional DER)", bytes: traditional });
+  return needles;
+}
+
+/** Names of the needles found in one file, read in chunks that overlap by the longest needle. */
+export function scanFileForKeys(file: string, needles: readonly KeyNeedle[]): string[] {
+  const overlap = Math.max(...needles.map((n) => n.bytes.length)) - 1;
+  const found = new Set<string>();
+  const chunk = Buffer.alloc(8 * 1024 * 1024 + overlap);
+  const fd = openSync(file, "r");
+  try {
+    let pos = 0;
+    let carried = 0;
+    for (;;) {
+      const n = readSync(fd, chunk, carried, chunk.length - carried, pos);
+      if (n === 0) break;
+      pos += n;
+      const view = chunk.subarray(0, carried + n);
+      for (const needle of needles) if (view.includes(needle.bytes)) found.add(needle.name);
+      carried = Math.min(overlap, view.length);
+      view.copy(chunk, 0, view.length - carried);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return [...found];
+}
+
+/** Every regular file under dir (symlinks not followed) that holds a needle. */
+export function scanTreeForKeys(dir: string, needles: readonly KeyNeedle[]): { file: string; found: string[] }[] {
+  const hits: { file: string; found: string[] }[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const st = lstatSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (st.isFile()) {
+        const found = scanFileForKeys(p, needles);
+        if (found.length) hits.push({ file: p, found });
+      }
+    }
+  };
+  walk(dir);
+  return hits;
+}
+
+/** Certificates (PEM blocks) in a keyring file's text, normalised to their base64 body. */
+export function pemCertificates(text: string): string[] {
+  return [...text.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)].map((m) => m[1]!.replace(/\s+/g, ""));
+}
