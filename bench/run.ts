@@ -1,4 +1,6 @@
 // `npm run bench`: prints figures, asserts nothing.
 import { specCompilerBench } from "./spec-compiler.js";
+import { updateBench } from "./update.js";
 
 await specCompilerBench();
+await updateBench();

@@ -14,11 +14,17 @@ const COMMANDS: Record<string, Record<string, { summary: string; load: () => Pro
     gate: { summary: "fail on failed bound scenarios, bad waivers (and unbound with --require-bound)", load: async () => (await import("../../conformance/cli/coverage.js")).gateCommand },
   },
   // Device runtime groups (device/<area>/cli.ts) register here.
+  network: {
+    "lan-apply": { summary: "render the LAN runtime files from lan-settings.json: network lan-apply [--settings F] [--root DIR] [--mac MAC] [--restart] [--json]", load: async () => (await import("../../device/network/cli.js")).lanApplyCommand },
+    "firewall-apply": { summary: "apply firewall-inbound.json in one nft batch: network firewall-apply [--inbound F] [--netns NS] [--json]", load: async () => (await import("../../device/network/cli.js")).firewallApplyCommand },
+    "ssh-wan": { summary: "set the SSH-on-WAN rule from the flag file: network ssh-wan [--flag F] [--netns NS] [--json]", load: async () => (await import("../../device/network/cli.js")).sshWanCommand },
+  },
 };
 
 /** Commands without a group, e.g. `atomicnix update-server --dir BUNDLES`. */
 const SINGLE: Record<string, { summary: string; load: () => Promise<Command> }> = {
   // Single commands register here.
+  "update-server": { summary: "serve the update poll protocol from a directory of .raucb bundles: update-server --dir BUNDLES [--port N] [--host ADDR] [--keyring PEM] [--pin V] [--json]", load: async () => (await import("../../device/update/cli.js")).updateServerCommand },
 };
 
 function usage(): string {
