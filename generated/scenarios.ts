@@ -64,6 +64,12 @@ export type ScenarioId =
   | "build.dev-keys.not-shipped"
   | "build.shared-scripts.single-source"
   | "build.image-env.readable"
+  | "build.nix-definition.parses"
+  | "build.nix-definition.runtime-files"
+  | "build.nix-definition.kernel"
+  | "build.nix-definition.closure"
+  | "build.nix-definition.watchdog"
+  | "build.nix-definition.slot-map"
   | "conf.binding.unknown-id"
   | "conf.binding.target-skip"
   | "conf.binding.collect"
@@ -332,6 +338,7 @@ export type RequirementId =
   | "build.dev-keys"
   | "build.shared-scripts"
   | "build.image-env"
+  | "build.nix-definition"
   | "conf.binding"
   | "conf.results"
   | "conf.coverage"
@@ -947,6 +954,54 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "level": "artifact",
     "status": "implemented",
     "source": "specs/build-artifacts/spec.md:175"
+  },
+  "build.nix-definition.parses": {
+    "title": "Every Nix file parses",
+    "requirement": "build.nix-definition",
+    "capability": "build-artifacts",
+    "level": "static",
+    "status": "implemented",
+    "source": "specs/build-artifacts/spec.md:192"
+  },
+  "build.nix-definition.runtime-files": {
+    "title": "Runtime files come from the shared files",
+    "requirement": "build.nix-definition",
+    "capability": "build-artifacts",
+    "level": "static",
+    "status": "implemented",
+    "source": "specs/build-artifacts/spec.md:200"
+  },
+  "build.nix-definition.kernel": {
+    "title": "Kernel symbols declared",
+    "requirement": "build.nix-definition",
+    "capability": "build-artifacts",
+    "level": "static",
+    "status": "implemented",
+    "source": "specs/build-artifacts/spec.md:209"
+  },
+  "build.nix-definition.closure": {
+    "title": "Closure reductions declared",
+    "requirement": "build.nix-definition",
+    "capability": "build-artifacts",
+    "level": "static",
+    "status": "implemented",
+    "source": "specs/build-artifacts/spec.md:217"
+  },
+  "build.nix-definition.watchdog": {
+    "title": "Watchdog keys left unset",
+    "requirement": "build.nix-definition",
+    "capability": "build-artifacts",
+    "level": "static",
+    "status": "implemented",
+    "source": "specs/build-artifacts/spec.md:225"
+  },
+  "build.nix-definition.slot-map": {
+    "title": "RAUC slot devices match the layout",
+    "requirement": "build.nix-definition",
+    "capability": "build-artifacts",
+    "level": "static",
+    "status": "implemented",
+    "source": "specs/build-artifacts/spec.md:233"
   },
   "conf.binding.unknown-id": {
     "title": "Unknown ID is rejected at run time",

@@ -1,0 +1,68 @@
+# QEMU aarch64-virt target: the same system as the Rock64 with virtio devices and
+# the file-based RAUC backend, so the conformance kit drives the full update
+# lifecycle without U-Boot (nixosConfigurations.rock64-qemu).
+{
+  config,
+  lib,
+  modulesPath,
+  ...
+}:
+let
+  disk = "/dev/vda";
+in
+{
+  imports = [
+    (modulesPath + "/profiles/qemu-guest.nix")
+    ./kernel-config.nix
+    ./base.nix
+  ];
+
+  nixpkgs.hostPlatform = "aarch64-linux";
+
+  atomicnix.rootDevice = disk;
+
+  atomicnix.rauc = {
+    bootloader = "custom";
+    slots = {
+      boot0 = "${disk}1";
+      rootfs0 = "${disk}2";
+      boot1 = "${disk}3";
+      rootfs1 = "${disk}4";
+    };
+  };
+
+  boot.kernelPatches = [
+    {
+      name = "atomicnix-qemu-virt";
+      patch = null;
+      structuredExtraConfig = with lib.kernel; {
+        VIRTIO_BLK = lib.mkForce yes;
+        VIRTIO_NET = lib.mkForce yes;
+        VIRTIO_PCI = lib.mkForce yes;
+        VIRTIO_MMIO = lib.mkForce yes;
+        # The virtual watchdog of wdog.rollback-feed.vm.
+        I6300ESB_WDT = lib.mkForce yes;
+      };
+    }
+  ];
+
+  boot.kernelParams = [ "console=ttyAMA0" ];
+
+  # `nix run .#rock64-qemu-vm`: two NICs in the same order as the board (WAN, LAN)
+  # and SSH forwarded to the host for `--target vm` runs of the conformance kit.
+  virtualisation.vmVariant = {
+    virtualisation = {
+      memorySize = 1024;
+      cores = 2;
+      graphics = false;
+      qemu.networkingOptions = lib.mkForce [
+        "-netdev user,id=wan,hostfwd=tcp:127.0.0.1:2222-:22"
+        "-device virtio-net-pci,netdev=wan,mac=52:54:00:12:34:01"
+        "-netdev socket,id=lan,listen=127.0.0.1:12345"
+        "-device virtio-net-pci,netdev=lan,mac=52:54:00:12:34:02"
+      ];
+      qemu.options = [ "-device i6300esb" "-action watchdog=reset" ];
+    };
+  };
+  system.name = "gateway";
+}
