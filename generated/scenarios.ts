@@ -161,8 +161,10 @@ export type ScenarioId =
   | "prov.sources.fresh-flash"
   | "prov.sources.invalid-skipped"
   | "prov.sources.no-replay"
+  | "prov.sources.order"
   | "prov.media-scan.own-disk"
   | "prov.media-scan.first-medium"
+  | "prov.media-scan.loop-devices"
   | "prov.input-kinds.compressed"
   | "prov.input-kinds.mismatch"
   | "prov.bundle-members.paths"
@@ -181,6 +183,7 @@ export type ScenarioId =
   | "prov.unit-tables.structure"
   | "prov.error-report.all"
   | "prov.error-report.syntax"
+  | "prov.error-report.robust"
   | "prov.outputs.layout"
   | "prov.outputs.deterministic"
   | "prov.atomic-commit.kill-points"
@@ -1752,13 +1755,21 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "planStep": "1.1",
     "source": "specs/provisioning/spec.md:61"
   },
+  "prov.sources.order": {
+    "title": "Source order over a root prefix",
+    "requirement": "prov.sources",
+    "capability": "provisioning",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/provisioning/spec.md:72"
+  },
   "prov.media-scan.own-disk": {
     "title": "The device's own partitions are never seeds",
     "requirement": "prov.media-scan",
     "capability": "provisioning",
     "level": "device",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:81"
+    "source": "specs/provisioning/spec.md:90"
   },
   "prov.media-scan.first-medium": {
     "title": "First suitable medium wins",
@@ -1766,7 +1777,15 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "device",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:90"
+    "source": "specs/provisioning/spec.md:99"
+  },
+  "prov.media-scan.loop-devices": {
+    "title": "System disk skipped on loop devices",
+    "requirement": "prov.media-scan",
+    "capability": "provisioning",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/provisioning/spec.md:109"
   },
   "prov.input-kinds.compressed": {
     "title": "Both compressions are accepted",
@@ -1774,7 +1793,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:109"
+    "source": "specs/provisioning/spec.md:127"
   },
   "prov.input-kinds.mismatch": {
     "title": "Mismatched or oversized input is rejected",
@@ -1782,7 +1801,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:118"
+    "source": "specs/provisioning/spec.md:136"
   },
   "prov.bundle-members.paths": {
     "title": "Unsafe member paths are rejected",
@@ -1790,7 +1809,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:134"
+    "source": "specs/provisioning/spec.md:152"
   },
   "prov.bundle-members.types": {
     "title": "Links and special files are rejected",
@@ -1798,7 +1817,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:143"
+    "source": "specs/provisioning/spec.md:161"
   },
   "prov.bundle-limits.boundaries": {
     "title": "Limits hold at their boundaries",
@@ -1806,7 +1825,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:160"
+    "source": "specs/provisioning/spec.md:178"
   },
   "prov.version.integer-one": {
     "title": "Only integer 1 is a version",
@@ -1814,7 +1833,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:176"
+    "source": "specs/provisioning/spec.md:194"
   },
   "prov.ssh-keys.accepted": {
     "title": "Real keys are accepted and stored",
@@ -1822,7 +1841,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:193"
+    "source": "specs/provisioning/spec.md:211"
   },
   "prov.ssh-keys.rejected": {
     "title": "Malformed keys are rejected",
@@ -1830,7 +1849,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:202"
+    "source": "specs/provisioning/spec.md:220"
   },
   "prov.firewall-ports.invalid": {
     "title": "Invalid port tables are rejected",
@@ -1838,7 +1857,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:219"
+    "source": "specs/provisioning/spec.md:237"
   },
   "prov.firewall-ports.normalised": {
     "title": "Ports are normalised",
@@ -1846,7 +1865,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:228"
+    "source": "specs/provisioning/spec.md:246"
   },
   "prov.lan-range.defaults": {
     "title": "Defaults and derived fields",
@@ -1854,7 +1873,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:245"
+    "source": "specs/provisioning/spec.md:263"
   },
   "prov.lan-range.invalid": {
     "title": "Invalid ranges are rejected",
@@ -1862,7 +1881,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:253"
+    "source": "specs/provisioning/spec.md:271"
   },
   "prov.dns-names.rules": {
     "title": "Names are validated and normalised",
@@ -1870,7 +1889,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:270"
+    "source": "specs/provisioning/spec.md:288"
   },
   "prov.os-upgrade.persisted": {
     "title": "Update server is persisted only when given",
@@ -1878,7 +1897,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:287"
+    "source": "specs/provisioning/spec.md:305"
   },
   "prov.health-required.declared": {
     "title": "Entries must name declared containers",
@@ -1886,7 +1905,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:305"
+    "source": "specs/provisioning/spec.md:323"
   },
   "prov.unit-tables.structure": {
     "title": "Structural errors are located",
@@ -1894,7 +1913,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:323"
+    "source": "specs/provisioning/spec.md:341"
   },
   "prov.error-report.all": {
     "title": "All errors are reported",
@@ -1902,7 +1921,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:339"
+    "source": "specs/provisioning/spec.md:357"
   },
   "prov.error-report.syntax": {
     "title": "Syntax errors carry a position",
@@ -1910,7 +1929,15 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:349"
+    "source": "specs/provisioning/spec.md:367"
+  },
+  "prov.error-report.robust": {
+    "title": "Arbitrary input never crashes the importer",
+    "requirement": "prov.error-report",
+    "capability": "provisioning",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/provisioning/spec.md:376"
   },
   "prov.outputs.layout": {
     "title": "Output layout and schemas",
@@ -1918,7 +1945,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:367"
+    "source": "specs/provisioning/spec.md:393"
   },
   "prov.outputs.deterministic": {
     "title": "Output is deterministic and normalised",
@@ -1926,7 +1953,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:376"
+    "source": "specs/provisioning/spec.md:402"
   },
   "prov.atomic-commit.kill-points": {
     "title": "Kill at every step",
@@ -1934,7 +1961,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:394"
+    "source": "specs/provisioning/spec.md:420"
   },
   "prov.atomic-commit.power-cut": {
     "title": "Power cut during an import",
@@ -1942,7 +1969,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "device",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:403"
+    "source": "specs/provisioning/spec.md:429"
   },
   "prov.atomic-commit.rejected": {
     "title": "Rejected input changes nothing",
@@ -1950,7 +1977,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:411"
+    "source": "specs/provisioning/spec.md:437"
   },
   "prov.atomic-commit.foreign": {
     "title": "Entries of other owners are kept",
@@ -1958,7 +1985,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:420"
+    "source": "specs/provisioning/spec.md:446"
   },
   "prov.files-dir.kept": {
     "title": "Plain import keeps files and bundle replaces them",
@@ -1966,7 +1993,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:435"
+    "source": "specs/provisioning/spec.md:461"
   },
   "prov.first-boot.unit": {
     "title": "Unit definition",
@@ -1974,7 +2001,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "static",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:453"
+    "source": "specs/provisioning/spec.md:479"
   },
   "prov.first-boot.apply-failure": {
     "title": "Failed apply blocks confirmation",
@@ -1982,7 +2009,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "device",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:461"
+    "source": "specs/provisioning/spec.md:487"
   },
   "prov.development.flag-only": {
     "title": "Development build seeds only the WAN SSH flag",
@@ -1990,7 +2017,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "device",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:478"
+    "source": "specs/provisioning/spec.md:504"
   },
   "quadlet.modes.rootful": {
     "title": "Privileged container is rootful on the host network",

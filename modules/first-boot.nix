@@ -10,6 +10,7 @@ in
   systemd.units = units.install [
     ../device/units/first-boot.service
     ../device/units/quadlet-sync.service
+    ../device/units/bootstrap-console.service
   ];
 
   # Rootless Quadlet applications run as this user (device/quadlet).

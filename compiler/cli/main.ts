@@ -14,6 +14,11 @@ const COMMANDS: Record<string, Record<string, { summary: string; load: () => Pro
     gate: { summary: "fail on failed bound scenarios, bad waivers (and unbound with --require-bound)", load: async () => (await import("../../conformance/cli/coverage.js")).gateCommand },
   },
   // Device runtime groups (device/<area>/cli.ts) register here.
+  provision: {
+    validate: { summary: "check a config.toml against config-toml and the prov.* rules: provision validate FILE [--json]", load: async () => (await import("../../device/provisioning/cli.js")).validateCommand },
+    import: { summary: "import a config.toml or bundle atomically: provision import FILE --root DIR [--json] [--list-crash-points]", load: async () => (await import("../../device/provisioning/cli.js")).importCommand },
+    recover: { summary: "remove leftovers of an interrupted import: provision recover --root DIR [--json]", load: async () => (await import("../../device/provisioning/cli.js")).recoverCommand },
+  },
   network: {
     "lan-apply": { summary: "render the LAN runtime files from lan-settings.json: network lan-apply [--settings F] [--root DIR] [--mac MAC] [--restart] [--json]", load: async () => (await import("../../device/network/cli.js")).lanApplyCommand },
     "firewall-apply": { summary: "apply firewall-inbound.json in one nft batch: network firewall-apply [--inbound F] [--netns NS] [--json]", load: async () => (await import("../../device/network/cli.js")).firewallApplyCommand },

@@ -1,0 +1,53 @@
+import { closeSync, fchmodSync, fchownSync, fsyncSync, openSync, writeSync } from "node:fs";
+
+/**
+ * File-system steps of an import. Every mutating step goes through `step()`, which
+ * counts it and, when ATOMICNIX_PROVISION_CRASH_AT names that count, kills the
+ * process with SIGKILL right before the step: the crash test and
+ * `--list-crash-points` rely on these being all the places a crash can land.
+ */
+export class Steps {
+  private count = 0;
+  readonly names: string[] = [];
+  private readonly crashAt: number | undefined;
+
+  constructor(crashAt: string | undefined = process.env.ATOMICNIX_PROVISION_CRASH_AT) {
+    const n = crashAt === undefined || crashAt === "" ? NaN : Number(crashAt);
+    this.crashAt = Number.isInteger(n) && n > 0 ? n : undefined;
+  }
+
+  step(name: string): void {
+    this.count++;
+    this.names.push(name);
+    if (this.count === this.crashAt) {
+      process.kill(process.pid, "SIGKILL");
+      // Delivery to oneself is immediate on Linux; never run the step if it were not.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10_000);
+    }
+  }
+}
+
+const ROOT = typeof process.getuid === "function" && process.getuid() === 0;
+
+/** Writes a new file (never an existing one), sets owner root and the mode exactly, fsyncs it. */
+export function writeNewFile(path: string, data: Uint8Array, mode: number): void {
+  const fd = openSync(path, "wx", mode);
+  try {
+    let off = 0;
+    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+    fchmodSync(fd, mode);
+    if (ROOT) fchownSync(fd, 0, 0);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function fsyncPath(path: string): void {
+  const fd = openSync(path, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

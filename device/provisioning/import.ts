@@ -1,0 +1,88 @@
+import { mkdirSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { join, resolve } from "node:path";
+import { renderQuadlets, type RenderedUnit } from "../quadlet/render.js";
+import { readBundle } from "./bundle.js";
+import { quadletInput, validateConfigText, type ProvisionConfig } from "./config.js";
+import { Steps } from "./durable.js";
+import { decodeUtf8, detectInputKind } from "./input-kind.js";
+import type { Issue } from "./issues.js";
+import { withImportLock } from "./lock.js";
+import { buildOutputs } from "./outputs.js";
+import { commitGeneration, STAGING_PREFIX } from "./store.js";
+
+export type { Issue } from "./issues.js";
+
+export type ImportResult = { ok: true; generation: string; warnings: Issue[] } | { ok: false; errors: Issue[] };
+
+export interface ImportOptions {
+  /** crash-point counter; by default one reading ATOMICNIX_PROVISION_CRASH_AT */
+  steps?: Steps;
+}
+
+interface Prepared {
+  config: ProvisionConfig;
+  source: Uint8Array;
+  units: RenderedUnit[];
+  warnings: Issue[];
+}
+
+/** Validates config.toml bytes and renders the Quadlets with the real state directory. */
+function prepare(source: Uint8Array, what: string, root: string): { ok: true; prepared: Prepared } | { ok: false; errors: Issue[] } {
+  const text = decodeUtf8(source, what);
+  if (!text.ok) return { ok: false, errors: [text.error] };
+  const v = validateConfigText(text.text);
+  if (!v.ok) return v;
+  const r = renderQuadlets(quadletInput(v.config), { configDir: root });
+  if (!r.ok) return r;
+  const seen = new Set(v.warnings.map((w) => `${w.path}\0${w.message}`));
+  const warnings = [...v.warnings, ...r.warnings.filter((w) => !seen.has(`${w.path}\0${w.message}`))];
+  return { ok: true, prepared: { config: v.config, source, units: r.units, warnings } };
+}
+
+function commit(root: string, p: Prepared, files: "keep" | { staged: string }, steps: Steps, staging?: string): ImportResult {
+  const out = buildOutputs(p.config, p.units, p.source);
+  if (!out.ok) return out;
+  const generation = commitGeneration(root, { files: out.files, filesFrom: files, ...(staging ? { staging } : {}) }, steps);
+  return { ok: true, generation, warnings: p.warnings };
+}
+
+/**
+ * Imports a plain config.toml or a config bundle into the state directory `root`
+ * (/data/config on a device): decides the kind from the bytes, validates everything,
+ * and commits a complete new generation atomically (prov.atomic-commit). A rejected
+ * input leaves every entry under root as it was.
+ */
+export async function importConfig(input: { bytes: Uint8Array; filename?: string }, root: string, opts: ImportOptions = {}): Promise<ImportResult> {
+  const steps = opts.steps ?? new Steps();
+  const dir = resolve(root);
+  const kind = detectInputKind(input.bytes, input.filename);
+  if (!kind.ok) return { ok: false, errors: [kind.error] };
+  const what = input.filename ?? "config.toml";
+
+  if (kind.kind === "toml") {
+    const p = prepare(input.bytes, what, dir);
+    if (!p.ok) return p;
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    return withImportLock(dir, () => commit(dir, p.prepared, "keep", steps));
+  }
+
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  return withImportLock(dir, async () => {
+    const stagingName = `${STAGING_PREFIX}${process.pid}-${randomBytes(6).toString("hex")}`;
+    const staging = join(dir, stagingName);
+    steps.step("mkdir staging");
+    mkdirSync(staging, { mode: 0o700 });
+    try {
+      const stagedFiles = join(staging, "files");
+      const bundle = await readBundle(input.bytes, kind.kind as "gzip" | "zstd", stagedFiles, steps);
+      if (!bundle.ok) return { ok: false, errors: [bundle.error] };
+      const p = prepare(bundle.content.configToml, `${what}: config.toml`, dir);
+      if (!p.ok) return p;
+      return commit(dir, p.prepared, bundle.content.hasFiles ? { staged: stagedFiles } : "keep", steps, stagingName);
+    } finally {
+      steps.step("remove staging");
+      rmSync(staging, { recursive: true, force: true });
+    }
+  });
+}

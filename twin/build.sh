@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Builds the whole twin, each stage cached under $ATOMICNIX_TWIN_CACHE by a hash of
+# its inputs, and records the result in <cache>/current-<arch>.json (read by the
+# conformance targets through twin/locate.ts):
+#   root     twin/build-root.sh (mmdebstrap base + our runtime)
+#   initrd   twin/build-initrd.sh
+#   rootfs   nix/scripts/build-squashfs.sh   (zstd level $ATOMICNIX_TWIN_SQUASHFS_LEVEL, default 3)
+#   boot     nix/scripts/build-boot-vfat.sh  (kernel + initrd)
+#   image    nix/scripts/build-image.sh      (seed layout, U-Boot env at 1 MiB)
+# usage: build.sh [--arch amd64|arm64] [--root-only]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+arch=amd64 root_only=0
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    --arch) arch=$2; shift 2 ;;
+    --root-only) root_only=1; shift ;;
+    *) echo "usage: build.sh [--arch amd64|arm64] [--root-only]" >&2; exit 2 ;;
+  esac
+done
+cache=${ATOMICNIX_TWIN_CACHE:-/var/cache/atomicnix/twin}
+level=${ATOMICNIX_TWIN_SQUASHFS_LEVEL:-3}
+say() { echo "[twin $(date +%T)] $*" >&2; }
+t0=$SECONDS
+
+rootdir=$(bash "$here/build-root.sh" --arch "$arch")
+root=$rootdir/root
+key=$(cat "$rootdir/key")
+pointer() { # json fields
+  local tmp="$cache/current-$arch.json.tmp.$$"
+  printf '%s\n' "$1" > "$tmp" && mv -f "$tmp" "$cache/current-$arch.json"
+}
+if [ "$root_only" = 1 ]; then
+  pointer "{\"arch\":\"$arch\",\"key\":\"$key\",\"root\":\"$root\",\"certs\":\"$cache/dev-certs\"}"
+  say "twin root ready in $((SECONDS - t0)) s"
+  exit 0
+fi
+
+img_key=$( { echo "$key $level"; cat "$here/build-initrd.sh" "$here/initrd-init" "$here/build.sh" "$repo"/nix/scripts/build-{squashfs,boot-vfat,image}.sh; } | sha256sum | cut -c1-16)
+imgdir=$cache/image-$arch-$img_key
+if [ ! -f "$imgdir/twin.img" ]; then
+  tmp=$imgdir.tmp.$$
+  rm -rf -- "$tmp"; mkdir -p "$tmp"
+  trap 'rm -rf -- "$tmp"' EXIT
+  kernel=$(ls "$root"/boot/vmlinuz-* | head -1)
+  cp "$kernel" "$tmp/vmlinuz"
+  say "initrd"
+  bash "$here/build-initrd.sh" "$root" "$tmp/initrd"
+  say "squashfs (zstd level $level)"
+  s=$SECONDS
+  bash "$repo/nix/scripts/build-squashfs.sh" "$root" "$tmp/rootfs.squashfs" --level "$level" >&2
+  say "squashfs done in $((SECONDS - s)) s ($(du -h "$tmp/rootfs.squashfs" | cut -f1))"
+  bash "$repo/nix/scripts/build-boot-vfat.sh" "$tmp/boot.vfat" --kernel "$tmp/vmlinuz" --initrd "$tmp/initrd" >&2
+  printf 'BOOT_ORDER=A B\nBOOT_A_LEFT=3\nBOOT_B_LEFT=3\n' > "$tmp/uboot-env.txt"
+  bash "$repo/nix/scripts/build-image.sh" "$tmp/twin.img" --boot-vfat "$tmp/boot.vfat" --rootfs "$tmp/rootfs.squashfs" \
+    --uboot-env "$tmp/uboot-env.txt" --env-offset 0x100000 --env-size 0x4000 >&2
+  say "hashing the image"
+  sha256sum "$tmp/twin.img" | cut -d' ' -f1 > "$tmp/twin.img.sha256"
+  mv -- "$tmp" "$imgdir"
+  trap - EXIT
+else
+  say "image cached: $imgdir"
+fi
+pointer "{\"arch\":\"$arch\",\"key\":\"$key\",\"root\":\"$root\",\"certs\":\"$cache/dev-certs\",\"kernel\":\"$imgdir/vmlinuz\",\"initrd\":\"$imgdir/initrd\",\"bootVfat\":\"$imgdir/boot.vfat\",\"rootfs\":\"$imgdir/rootfs.squashfs\",\"image\":\"$imgdir/twin.img\",\"imageSha256\":\"$(cat "$imgdir/twin.img.sha256")\"}"
+say "twin ready in $((SECONDS - t0)) s: $cache/current-$arch.json"

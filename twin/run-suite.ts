@@ -1,0 +1,26 @@
+/**
+ * One command for the twin suites: builds the twin if its inputs changed
+ * (twin/build.sh, cached), then runs tests/twin with ATOMICNIX_TARGET=container and,
+ * unless --container-only, with ATOMICNIX_TARGET=vm, printing the time of each step.
+ *   npx tsx twin/run-suite.ts [--container-only] [--vm-only]
+ */
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+
+const repo = join(import.meta.dirname, "..");
+const args = new Set(process.argv.slice(2));
+const timings: [string, number][] = [];
+function step(name: string, argv: string[], env: NodeJS.ProcessEnv = {}): number {
+  const t0 = Date.now();
+  console.log(`\n== ${name}: ${argv.join(" ")}`);
+  const r = spawnSync(argv[0]!, argv.slice(1), { cwd: repo, stdio: "inherit", env: { ...process.env, ...env } });
+  timings.push([name, Date.now() - t0]);
+  return r.status ?? 1;
+}
+let failed = 0;
+if (step("build twin", ["bash", "twin/build.sh"]) !== 0) process.exit(1);
+if (!args.has("--vm-only")) failed |= step("container suite", ["npx", "vitest", "run", "tests/twin"], { ATOMICNIX_TARGET: "container" });
+if (!args.has("--container-only")) failed |= step("vm suite", ["npx", "vitest", "run", "tests/twin"], { ATOMICNIX_TARGET: "vm" });
+console.log("\n== timings");
+for (const [name, ms] of timings) console.log(`${name.padEnd(16)} ${(ms / 1000).toFixed(1)} s`);
+process.exit(failed ? 1 : 0);
