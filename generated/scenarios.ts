@@ -84,6 +84,7 @@ export type ScenarioId =
   | "conf.gate.failed-bound"
   | "conf.gate.unbound-count"
   | "conf.gate.require-bound"
+  | "conf.report.html"
   | "fw.baseline.ruleset"
   | "fw.baseline.probes"
   | "fw.wan-closed.scan"
@@ -347,6 +348,7 @@ export type RequirementId =
   | "conf.coverage"
   | "conf.waivers"
   | "conf.gate"
+  | "conf.report"
   | "fw.baseline"
   | "fw.wan-closed"
   | "fw.forward"
@@ -1117,6 +1119,14 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "level": "unit",
     "status": "implemented",
     "source": "specs/conformance-kit/spec.md:137"
+  },
+  "conf.report.html": {
+    "title": "The page covers every scenario and Part-1 ID",
+    "requirement": "conf.report",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:150"
   },
   "fw.baseline.ruleset": {
     "title": "Ruleset matches the baseline table",

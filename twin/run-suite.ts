@@ -6,6 +6,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { locateTwin } from "./locate.js";
 
 const repo = join(import.meta.dirname, "..");
 const args = new Set(process.argv.slice(2));
@@ -19,8 +20,17 @@ function step(name: string, argv: string[], env: NodeJS.ProcessEnv = {}): number
 }
 let failed = 0;
 if (step("build twin", ["bash", "twin/build.sh"]) !== 0) process.exit(1);
-if (!args.has("--vm-only")) failed |= step("container suite", ["npx", "vitest", "run", "tests/twin"], { ATOMICNIX_TARGET: "container" });
-if (!args.has("--container-only")) failed |= step("vm suite", ["npx", "vitest", "run", "tests/twin"], { ATOMICNIX_TARGET: "vm" });
+// What the runs are about goes into their evidence metadata (image hash, target facts).
+const twin = locateTwin();
+if ("missing" in twin) throw new Error(twin.missing);
+const qemu = spawnSync("qemu-system-x86_64", ["--version"], { encoding: "utf8" }).stdout.split("\n")[0] ?? "";
+const meta = (kind: string) => ({
+  ATOMICNIX_TARGET: kind,
+  ATOMICNIX_IMAGE_HASH: twin.imageSha256 ? `sha256:${twin.imageSha256}` : "",
+  ATOMICNIX_TARGET_INFO: JSON.stringify({ kind, arch: twin.arch, twinKey: twin.key, ...(kind === "vm" ? { qemu } : {}) }),
+});
+if (!args.has("--vm-only")) failed |= step("container suite", ["npx", "vitest", "run", "tests/twin"], meta("container"));
+if (!args.has("--container-only")) failed |= step("vm suite", ["npx", "vitest", "run", "tests/twin"], meta("vm"));
 console.log("\n== timings");
 for (const [name, ms] of timings) console.log(`${name.padEnd(16)} ${(ms / 1000).toFixed(1)} s`);
 process.exit(failed ? 1 : 0);

@@ -11,6 +11,7 @@ const COMMANDS: Record<string, Record<string, { summary: string; load: () => Pro
   },
   conformance: {
     coverage: { summary: "list every scenario with binding and last results: conformance coverage [--json]", load: async () => (await import("../../conformance/cli/coverage.js")).coverageCommand },
+    report: { summary: "write the evidence as an HTML page and coverage.json: conformance report [--out DIR]", load: async () => (await import("../../conformance/cli/coverage.js")).reportCommand },
     gate: { summary: "fail on failed bound scenarios, bad waivers (and unbound with --require-bound)", load: async () => (await import("../../conformance/cli/coverage.js")).gateCommand },
   },
   // Device runtime groups (device/<area>/cli.ts) register here.

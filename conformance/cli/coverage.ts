@@ -1,11 +1,13 @@
 import { join } from "node:path";
-import { checkCorpus } from "../../compiler/corpus/check.js";
+import { checkCorpus, type Catalogue } from "../../compiler/corpus/check.js";
+import { writeFileAtomic } from "../../compiler/fs/atomic-write.js";
+import { coverageHtml } from "../report/html.js";
 import { EXIT, parse, printJson, UsageError } from "../../compiler/cli/args.js";
 import { printCheckSummary } from "../../compiler/cli/spec-check.js";
 import { collectBindings } from "../coverage/bindings.js";
 import { computeCoverage, gate, overallState, type CoverageReport } from "../coverage/coverage.js";
 import { loadWaivers, type WaiverSet } from "../coverage/waivers.js";
-import { evidenceDir, readRuns } from "../results/store.js";
+import { evidenceDir, readRuns, type RecordedRun } from "../results/store.js";
 
 const OPTIONS = {
   json: { type: "boolean" },
@@ -15,7 +17,7 @@ const OPTIONS = {
   today: { type: "string" },
 } as const;
 
-function build(values: { specs?: string; waivers?: string; evidence?: string; today?: string }): { report: CoverageReport; waivers: WaiverSet } {
+function build(values: { specs?: string; waivers?: string; evidence?: string; today?: string }): { report: CoverageReport; waivers: WaiverSet; catalogue: Catalogue; runs: RecordedRun[] } {
   const check = checkCorpus(values.specs ?? "specs");
   if (check.totals.errors > 0) {
     printCheckSummary(check, process.stderr);
@@ -26,7 +28,7 @@ function build(values: { specs?: string; waivers?: string; evidence?: string; to
   const scenarios = new Map(check.catalogue.scenarios.map((s) => [s.id, s]));
   const waivers = loadWaivers(values.waivers ?? join("conformance", "waivers.toml"), scenarios, today);
   const runs = readRuns(values.evidence ?? evidenceDir());
-  return { report: computeCoverage(check.catalogue, collectBindings(), runs, waivers), waivers };
+  return { report: computeCoverage(check.catalogue, collectBindings(), runs, waivers), waivers, catalogue: check.catalogue, runs };
 }
 
 function printLevels(report: CoverageReport): void {
@@ -68,4 +70,15 @@ export async function gateCommand(argv: string[]): Promise<number> {
     process.stdout.write(`conformance: ${t.passed} passed, ${t.failed} failed, ${skippedOnly + t.notRun} skipped\n`);
   }
   return verdict.ok ? EXIT.ok : EXIT.findings;
+}
+
+export async function reportCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { ...OPTIONS, out: { type: "string" } }, 0);
+  const { report, waivers, catalogue, runs } = build(values);
+  const out = values.out ?? join(values.evidence ?? evidenceDir(), "report");
+  writeFileAtomic(join(out, "index.html"), coverageHtml(catalogue, report, waivers, runs, new Date().toISOString()));
+  writeFileAtomic(join(out, "coverage.json"), JSON.stringify({ ...report, waiverProblems: waivers.problems, expiredWaivers: waivers.expired }, null, 2) + "\n");
+  if (values.json) printJson({ ok: true, out, files: ["index.html", "coverage.json"] });
+  else process.stdout.write(`report: ${join(out, "index.html")}\n`);
+  return EXIT.ok;
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import configSchema from "../../generated/schemas/config-toml.schema.json" with { type: "json" };
 import { validators } from "../../generated/validators/index.js";
-import { broadcastOf, formatIpv4, netmaskOf, networkOf, parseCidr, parseIpv4 } from "./ipv4.js";
+import { broadcastOf, formatIpv4, netmaskOf, networkOf, parseCidr, parseIpv4 } from "../lib/ipv4.js";
 import { describeJsonError, describeSchemaErrors } from "./issues.js";
 
 /** `/data/config/lan-settings.json` (schema `lan-settings`). */
@@ -50,7 +50,7 @@ export function crossFieldProblems(s: LanSettings): string[] {
   const gateway = parseIpv4(s.gateway_ip);
   const start = parseIpv4(s.dhcp_start);
   const end = parseIpv4(s.dhcp_end);
-  if (!cidr || gateway === null || start === null || end === null) return ["gateway_cidr: not an IPv4 address with prefix"];
+  if (!cidr || gateway === undefined || start === undefined || end === undefined) return ["gateway_cidr: not an IPv4 address with prefix"];
   const network = networkOf(cidr.address, cidr.prefix);
   const broadcast = broadcastOf(cidr.address, cidr.prefix);
   if (cidr.address !== gateway) problems.push(`gateway_ip: ${s.gateway_ip} is not the address of gateway_cidr ${s.gateway_cidr}`);

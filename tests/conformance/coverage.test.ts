@@ -107,3 +107,18 @@ scenario("conf.gate.require-bound", onHost, () => {
   // demo.b.hw is waived and demo.c.later is planned: only demo.a.two remains.
   expect(verdict.failures).toEqual([expect.stringMatching(/^demo\.a\.two: not bound/)]);
 });
+
+scenario("conf.report.html", onHost, async () => {
+  const { coverageHtml } = await import("../../conformance/report/html.js");
+  const { readFileSync } = await import("node:fs");
+  const en = (JSON.parse(readFileSync(new URL("../../specs/en18031-part1.json", import.meta.url), "utf8")) as { requirements: { id: string; title: string; confirmed: boolean }[] }).requirements;
+  const withTrace: Catalogue = { ...catalogue, en18031: en, requirements: [{ id: "demo.a", title: "A <b>", capability: "demo", status: "implemented", en18031: ["ACM-2"], scenarios: ["demo.a.one", "demo.a.two"], file: "demo/spec.md", line: 3 }] };
+  const runs = [run("run-<1>", "2026-11-01T00:00:00Z", "container", { "demo.a.one": "failed" })];
+  const html = coverageHtml(withTrace, computeCoverage(withTrace, bound, runs, noWaivers), noWaivers, runs, "2026-11-27T00:00:00Z");
+  for (const s of SCENARIOS) expect(html).toContain(`<code>${s.id}</code>`);
+  for (const e of en) expect(html).toContain(`<b>${e.id}</b>`);
+  expect(html).toContain("run-&lt;1&gt;");
+  expect(html).toContain("A &lt;b&gt;");
+  expect(html).not.toContain("A <b>");
+  expect(html).toMatch(/<td>container<\/td>/);
+});
