@@ -1,6 +1,7 @@
-# QEMU aarch64-virt target: the same system as the Rock64 with virtio devices and
-# the file-based RAUC backend, so the conformance kit drives the full update
-# lifecycle without U-Boot (nixosConfigurations.rock64-qemu).
+# QEMU aarch64-virt target: the same system as the Rock64 with virtio devices. Like
+# the twin, it keeps RAUC's real `uboot` backend with the U-Boot environment at a raw
+# offset of the virtio disk, and the conformance kit's VM driver plays the RAUC
+# bootmeth from the host (nixosConfigurations.rock64-qemu).
 {
   config,
   lib,
@@ -21,8 +22,11 @@ in
 
   atomicnix.rootDevice = disk;
 
+  # The twin's file, installed unchanged: /dev/vda at 1 MiB, 16 KiB.
+  environment.etc."fw_env.config".source = ../device/etc/fw_env.virtio.config;
+
   atomicnix.rauc = {
-    bootloader = "custom";
+    bootloader = "uboot";
     slots = {
       boot0 = "${disk}1";
       rootfs0 = "${disk}2";

@@ -26,7 +26,8 @@ etc_dest() {
     chrony/atomicnix.conf) echo chrony/conf.d/atomicnix.conf ;;  # lan-gateway.nix extraConfig (chrony.conf below includes it)
     nftables/atomicnix.nft) echo nftables.conf ;;               # firewall.nix rulesetFile; Debian's nftables.service loads /etc/nftables.conf
     rsyslog/atomicnix.conf) echo rsyslog.d/atomicnix.conf ;;     # logging.nix extraConfig
-    fw_env.config) echo "" ;;                                   # Rock64's SPI env; the twin has its own (twin/rootfs/etc/fw_env.config)
+    fw_env.config) echo "" ;;                                   # Rock64's SPI env (hardware-rock64.nix)
+    fw_env.virtio.config) echo fw_env.config ;;                 # virtual targets' env on the virtio disk (hardware-qemu.nix)
     *) echo "$1" ;;
   esac
 }
@@ -39,7 +40,7 @@ if [ -d "$repo/device/etc" ]; then
   done < <(find "$repo/device/etc" -type f -print0 | LC_ALL=C sort -z)
 fi
 
-# ---- the twin's own files (system.conf, fw_env.config, fstab, drop-ins, test shell)
+# ---- the twin's own files (system.conf, fstab, drop-ins, test shell)
 cp -a --no-preserve=ownership "$repo/twin/rootfs/." "$root/"
 
 # RAUC keyring: only the CA (rauc.nix keyringCert)
