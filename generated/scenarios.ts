@@ -588,6 +588,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "authentication",
     "level": "hardware",
     "status": "implemented",
+    "planStep": "6.2",
     "source": "specs/authentication/spec.md:128"
   },
   "auth.development-build.same-policy": {
@@ -596,7 +597,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "authentication",
     "level": "artifact",
     "status": "implemented",
-    "source": "specs/authentication/spec.md:145"
+    "source": "specs/authentication/spec.md:146"
   },
   "auth.no-sudo.absent": {
     "title": "sudo absent, run0 present",
@@ -604,7 +605,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "authentication",
     "level": "artifact",
     "status": "implemented",
-    "source": "specs/authentication/spec.md:160"
+    "source": "specs/authentication/spec.md:161"
   },
   "boot.counter.decrement": {
     "title": "Boot consumes one attempt",
@@ -1408,6 +1409,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "lan-gateway",
     "level": "hardware",
     "status": "implemented",
+    "planStep": "3.1",
     "source": "specs/lan-gateway/spec.md:27"
   },
   "lan.wan-dhcp.network-file": {
@@ -1416,7 +1418,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "lan-gateway",
     "level": "static",
     "status": "implemented",
-    "source": "specs/lan-gateway/spec.md:43"
+    "source": "specs/lan-gateway/spec.md:44"
   },
   "lan.wan-dhcp.lease": {
     "title": "WAN lease, DNS and NTP handling",
@@ -1424,7 +1426,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "lan-gateway",
     "level": "device",
     "status": "implemented",
-    "source": "specs/lan-gateway/spec.md:51"
+    "source": "specs/lan-gateway/spec.md:52"
   },
   "lan.lan-address.provisioned": {
     "title": "Provisioned address without DHCP client",
@@ -1432,7 +1434,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "lan-gateway",
     "level": "device",
     "status": "implemented",
-    "source": "specs/lan-gateway/spec.md:68"
+    "source": "specs/lan-gateway/spec.md:69"
   },
   "lan.lan-address.fallback": {
     "title": "Missing or malformed settings fall back",
@@ -1440,7 +1442,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "lan-gateway",
     "level": "device",
     "status": "implemented",
-    "source": "specs/lan-gateway/spec.md:77"
+    "source": "specs/lan-gateway/spec.md:78"
   },
   "lan.no-forwarding.sysctl": {
     "title": "Forwarding sysctls stay off",
@@ -1448,7 +1450,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "lan-gateway",
     "level": "device",
     "status": "implemented",
-    "source": "specs/lan-gateway/spec.md:93"
+    "source": "specs/lan-gateway/spec.md:94"
   },
   "lan.no-forwarding.isolation": {
     "title": "LAN client cannot reach the WAN",
@@ -1456,7 +1458,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "lan-gateway",
     "level": "device",
     "status": "implemented",
-    "source": "specs/lan-gateway/spec.md:102"
+    "source": "specs/lan-gateway/spec.md:103"
   },
   "lan.dhcp-server.lease": {
     "title": "LAN client lease on a custom subnet",
@@ -1464,7 +1466,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "lan-gateway",
     "level": "device",
     "status": "implemented",
-    "source": "specs/lan-gateway/spec.md:120"
+    "source": "specs/lan-gateway/spec.md:121"
   },
   "lan.dhcp-server.wan-silent": {
     "title": "Silent on the WAN",
@@ -1472,7 +1474,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "lan-gateway",
     "level": "device",
     "status": "implemented",
-    "source": "specs/lan-gateway/spec.md:129"
+    "source": "specs/lan-gateway/spec.md:130"
   },
   "lan.local-dns.names": {
     "title": "Local names resolve",
@@ -1480,7 +1482,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "lan-gateway",
     "level": "device",
     "status": "implemented",
-    "source": "specs/lan-gateway/spec.md:146"
+    "source": "specs/lan-gateway/spec.md:147"
   },
   "lan.local-dns.no-upstream": {
     "title": "Unknown names get no upstream answer",
@@ -1488,7 +1490,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "lan-gateway",
     "level": "device",
     "status": "implemented",
-    "source": "specs/lan-gateway/spec.md:154"
+    "source": "specs/lan-gateway/spec.md:155"
   },
   "lan.ntp.lan-client": {
     "title": "LAN client receives time on a custom subnet",
@@ -1496,7 +1498,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "lan-gateway",
     "level": "device",
     "status": "implemented",
-    "source": "specs/lan-gateway/spec.md:172"
+    "source": "specs/lan-gateway/spec.md:173"
   },
   "lan.ntp.offline": {
     "title": "Offline gateway still serves time",
@@ -1504,7 +1506,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "lan-gateway",
     "level": "device",
     "status": "implemented",
-    "source": "specs/lan-gateway/spec.md:182"
+    "source": "specs/lan-gateway/spec.md:183"
   },
   "lan.apply.outputs": {
     "title": "Outputs reflect the settings",
@@ -1512,7 +1514,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "lan-gateway",
     "level": "device",
     "status": "implemented",
-    "source": "specs/lan-gateway/spec.md:199"
+    "source": "specs/lan-gateway/spec.md:200"
   },
   "lan.apply.idempotent": {
     "title": "Idempotent, atomic and minimal restarts",
@@ -1520,7 +1522,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "lan-gateway",
     "level": "device",
     "status": "implemented",
-    "source": "specs/lan-gateway/spec.md:208"
+    "source": "specs/lan-gateway/spec.md:209"
   },
   "lan.device-identity.eth0": {
     "title": "Identity follows eth0 only",
@@ -1528,7 +1530,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "lan-gateway",
     "level": "device",
     "status": "implemented",
-    "source": "specs/lan-gateway/spec.md:225"
+    "source": "specs/lan-gateway/spec.md:226"
   },
   "lan.wait-online.options": {
     "title": "Wait-online options",
@@ -1536,7 +1538,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "lan-gateway",
     "level": "static",
     "status": "implemented",
-    "source": "specs/lan-gateway/spec.md:240"
+    "source": "specs/lan-gateway/spec.md:241"
   },
   "log.journald.config": {
     "title": "journald settings",
