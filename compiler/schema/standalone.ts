@@ -1,6 +1,7 @@
 import { Ajv2020 } from "ajv/dist/2020.js";
 import standalone from "ajv/dist/standalone/index.js";
 import { AJV_OPTIONS } from "./ajv-options.js";
+import { cached } from "../cache/content-cache.js";
 
 // CommonJS module: its callable default sits on .default under NodeNext typing.
 const standaloneCode = standalone.default;
@@ -22,7 +23,12 @@ export function esmValidatorModule(code: string): string {
   return `${imports.join("\n")}\n${body.replace(/^"use strict";/, "")}\n`;
 }
 
+/** ESM module source of the ajv standalone validator; cached, since ajv's code generation dominates a warm check. */
 export function validatorSource(schema: object): string {
+  return cached("validators", JSON.stringify(schema), () => generateValidator(schema));
+}
+
+function generateValidator(schema: object): string {
   const ajv = new Ajv2020({ ...AJV_OPTIONS, code: { source: true, esm: true, lines: true } });
   const validate = ajv.compile(schema);
   return esmValidatorModule(standaloneCode(ajv, validate));

@@ -1,0 +1,60 @@
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { writeFileAtomic } from "../fs/atomic-write.js";
+
+/**
+ * A content-addressed cache for the compiler's expensive pure steps (markdown
+ * extraction, standalone validator generation). Keys hash the input and the
+ * compiler's own code, so an edited spec or an edited compiler always misses.
+ * In memory per process, on disk under `.cache/` between processes; set
+ * ATOMICNIX_SPEC_CACHE=off to disable both, or to a folder to move it.
+ */
+const here = dirname(fileURLToPath(import.meta.url));
+const compilerDir = join(here, "..");
+
+function compilerFingerprint(): string {
+  const hash = createHash("sha256");
+  // From source: every compiler module; from a bundle: the bundle itself.
+  const files = existsSync(join(compilerDir, "spec", "extract.ts"))
+    ? ["spec", "schema"].flatMap((d) => readdirSync(join(compilerDir, d)).filter((f) => f.endsWith(".ts")).sort().map((f) => join(compilerDir, d, f)))
+    : [fileURLToPath(import.meta.url)];
+  for (const f of files) hash.update(f.slice(compilerDir.length)).update(readFileSync(f));
+  return hash.digest("hex").slice(0, 16);
+}
+
+let fingerprint: string | undefined;
+const memory = new Map<string, unknown>();
+
+function cacheDir(): string | undefined {
+  if (process.env.ATOMICNIX_SPEC_CACHE === "off") return undefined;
+  return resolve(process.env.ATOMICNIX_SPEC_CACHE ?? join(compilerDir, "..", ".cache", "compiler"));
+}
+
+/** Returns `compute()`'s JSON-serialisable result for `input`, from the cache when it can. */
+export function cached<T>(namespace: string, input: string, compute: () => T): T {
+  const dir = cacheDir();
+  if (!dir) return compute();
+  fingerprint ??= compilerFingerprint();
+  const key = createHash("sha256").update(namespace).update("\0").update(fingerprint).update("\0").update(input).digest("hex");
+  if (memory.has(key)) return memory.get(key) as T;
+  const path = join(dir, namespace, key.slice(0, 2), `${key}.json`);
+  if (existsSync(path) && statSync(path).size > 0) {
+    try {
+      const value = JSON.parse(readFileSync(path, "utf8")) as T;
+      memory.set(key, value);
+      return value;
+    } catch {
+      // A damaged entry is recomputed below.
+    }
+  }
+  const value = compute();
+  memory.set(key, value);
+  try {
+    writeFileAtomic(path, JSON.stringify(value));
+  } catch {
+    // Read-only checkouts still work; they just do not get faster.
+  }
+  return value;
+}
