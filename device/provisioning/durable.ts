@@ -43,11 +43,4 @@ export function writeNewFile(path: string, data: Uint8Array, mode: number): void
   }
 }
 
-export function fsyncPath(path: string): void {
-  const fd = openSync(path, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
+export { fsyncPath } from "../../compiler/fs/atomic-write.js";

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, statSync, statfsSync, unlinkSync, writeSync, createReadStream } from "node:fs";
 import { join } from "node:path";
+import { fsyncPath } from "../../compiler/fs/atomic-write.js";
 
 /**
  * The resume-safe bundle download of `upgrade.download`: bytes go to a `.part` file
@@ -64,14 +65,6 @@ function remove(path: string): void {
   }
 }
 
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** Deletes `.part` and `.raucb` leftovers that do not belong to the current offer. */
 export function removeStale(dir: string, keep: string): string[] {
@@ -192,7 +185,7 @@ export async function downloadBundle(offer: Offer, options: DownloadOptions): Pr
   }
   const final = join(options.dir, bundleName(offer));
   renameSync(part, final);
-  fsyncDir(options.dir);
+  fsyncPath(options.dir);
   return { ok: true, path: final, bytes: total, resumedFrom };
 
   function fail(cause: string, keptPart: boolean): DownloadResult {
