@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parse, TomlDate, TomlError } from "smol-toml";
+import { fieldPath } from "../../compiler/schema/json-path.js";
 import validateWaivers from "../../generated/validators/conformance-waivers.js";
 import type { CatalogueScenario } from "../../compiler/corpus/check.js";
 
@@ -24,15 +25,6 @@ export interface WaiverSet {
   expired: Waiver[];
 }
 
-/** `/waiver/2/expires` -> `waiver[2].expires` */
-export function jsonPointerToPath(pointer: string): string {
-  return pointer
-    .split("/")
-    .slice(1)
-    .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"))
-    .reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), "");
-}
-
 function normaliseDates(value: unknown): unknown {
   if (value instanceof TomlDate) return value.toISOString().slice(0, 10);
   if (Array.isArray(value)) return value.map(normaliseDates);
@@ -53,7 +45,7 @@ export function loadWaivers(file: string, scenarios: ReadonlyMap<string, Catalog
   }
   if (!validateWaivers(data)) {
     for (const err of validateWaivers.errors ?? []) {
-      const path = jsonPointerToPath(err.instancePath) || "(root)";
+      const path = fieldPath(err.instancePath);
       const detail = err.keyword === "additionalProperties" ? `unknown field "${(err.params as { additionalProperty: string }).additionalProperty}"` : err.message;
       set.problems.push({ where: `${file}: ${path}`, message: detail ?? "invalid" });
     }
