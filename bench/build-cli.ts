@@ -1,4 +1,4 @@
-import { build } from "esbuild";
+import { bundleEsm } from "../device/build.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -8,16 +8,7 @@ import { join } from "node:path";
  */
 export async function buildCliBundle(outDir: string): Promise<string> {
   mkdirSync(outDir, { recursive: true });
-  await build({
-    entryPoints: [join(import.meta.dirname, "..", "compiler", "cli", "main.ts")],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    outfile: join(outDir, "main.mjs"),
-    banner: { js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);' },
-    logLevel: "error",
-  });
+  await bundleEsm(join(import.meta.dirname, "..", "compiler", "cli", "main.ts"), join(outDir, "main.mjs"));
   const entry = join(outDir, "atomicnix.mjs");
   writeFileSync(entry, 'const { main } = await import("./main.mjs");\nprocess.exitCode = await main(process.argv.slice(2));\n');
   return entry;

@@ -2,6 +2,22 @@ import { build } from "esbuild";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 
+/** One self-contained ESM file for `entry`, runnable by plain `node` on Node 20+. */
+export async function bundleEsm(entry: string, outfile: string): Promise<void> {
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    outfile,
+    // Bundled CommonJS dependencies (ajv) still call require().
+    banner: { js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);' },
+    legalComments: "none",
+    logLevel: "error",
+  });
+}
+
 /**
  * Bundles every device entry point (`device/<area>/main.ts`) into one ESM file
  * under `dist/device/`, so the gateway runs them with plain `node` (Debian trixie
@@ -15,17 +31,7 @@ export async function buildDevice(outDir = join(import.meta.dirname, "..", "dist
   const outputs: string[] = [];
   for (const area of areas) {
     const outfile = join(outDir, `${area}.mjs`);
-    await build({
-      entryPoints: [join(import.meta.dirname, area, "main.ts")],
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      outfile,
-      banner: { js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);' },
-      legalComments: "none",
-      logLevel: "error",
-    });
+    await bundleEsm(join(import.meta.dirname, area, "main.ts"), outfile);
     outputs.push(outfile);
   }
   return outputs;

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build } from "esbuild";
+import { bundleEsm } from "../../../device/build.js";
 import { afterAll, beforeAll, expect } from "vitest";
 import { scenario } from "../../../conformance/binding.js";
 import { validators } from "../../../generated/validators/index.js";
@@ -30,7 +30,7 @@ let pki: Pki;
 let skipReason = "";
 
 beforeAll(async () => {
-  await build({ entryPoints: [join(REPO, "device", "health", "main.ts")], bundle: true, platform: "node", format: "esm", target: "node20", outfile: program, logLevel: "error", banner: { js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);' } });
+  await bundleEsm(join(REPO, "device", "health", "main.ts"), program);
   for (const tool of ["rauc", "openssl", "dbus-daemon", "dnsmasq", "chronyd", "ip", "mksquashfs"]) if (!have(tool)) skipReason ||= `${tool} is not installed (scripts/setup.sh installs it)`;
   if (skipReason) return;
   const refused = tryCreateNamespace(nsName);

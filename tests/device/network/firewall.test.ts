@@ -1,7 +1,7 @@
 // The firewall with real packets: baseline ruleset loaded with nft in the gateway
 // namespace, provisioned rules applied by firewall-apply, SSH-on-WAN by the flag file;
 // a WAN host scans every TCP port with nmap and probes the provisioned UDP ports.
-import { build } from "esbuild";
+import { bundleEsm } from "../../../device/build.js";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect } from "vitest";
@@ -30,7 +30,7 @@ beforeAll(async () => {
   flag = join(lab.dir, "ssh-wan-enabled");
   // The on-device program exactly as the gateway runs it: one bundled file, plain node.
   cli = join(lab.dir, "network.mjs");
-  await build({ entryPoints: [join(REPO, "device/network/main.ts")], bundle: true, platform: "node", format: "esm", target: "node20", outfile: cli, logLevel: "error", banner: { js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);' } });
+  await bundleEsm(join(REPO, "device/network/main.ts"), cli);
   listeners = await lab.listen(lab.ns.gw, ["tcp:22", "tcp:443", "tcp:8443", "tcp:8080", "tcp:80", "udp:1194", "udp:5000"]);
 }, 90_000);
 afterAll(() => lab?.destroy());

@@ -1,6 +1,6 @@
 // lan-apply on files only: rendered outputs, idempotence, minimal restarts, atomic
 // replacement seen by a concurrent reader, and the bundled program's exit code.
-import { build } from "esbuild";
+import { bundleEsm } from "../../../device/build.js";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -51,7 +51,7 @@ scenario("lan.apply.idempotent", { targets: ["host"] }, async () => {
 
   // 20 runs of the bundled program alternating two files while this process reads every output
   const cli = join(dir, "network.mjs");
-  await build({ entryPoints: [join(REPO, "device/network/main.ts")], bundle: true, platform: "node", format: "esm", target: "node20", outfile: cli, logLevel: "error", banner: { js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);' } });
+  await bundleEsm(join(REPO, "device/network/main.ts"), cli);
   const allowed = new Map<string, Set<string>>();
   for (const s of [a, b]) for (const f of applyLan({ settingsFile: s, root, eth1Mac: MAC }).files) (allowed.get(f.file) ?? allowed.set(f.file, new Set()).get(f.file)!).add(readFileSync(f.file, "utf8"));
   let reads = 0;

@@ -5,7 +5,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build } from "esbuild";
+import { bundleEsm } from "../../../device/build.js";
 import { afterAll, beforeAll, expect } from "vitest";
 import { scenario } from "../../../conformance/binding.js";
 import { partName } from "../../../device/update/download.js";
@@ -43,7 +43,7 @@ const cleanups: (() => Promise<void> | void)[] = [];
 
 beforeAll(async () => {
   for (const tool of ["rauc", "openssl", "dbus-daemon", "mksquashfs"]) if (!have(tool)) skipReason = `${tool} is not installed (scripts/setup.sh installs it)`;
-  await build({ entryPoints: [join(REPO, "device", "update", "main.ts")], bundle: true, platform: "node", format: "esm", target: "node20", outfile: program, logLevel: "error", banner: { js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);' } });
+  await bundleEsm(join(REPO, "device", "update", "main.ts"), program);
   if (skipReason) return;
   pki = makePki(join(work, "pki"));
   mkdirSync(servedNewer);
