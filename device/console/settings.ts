@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { validators } from "../../generated/validators/index.js";
+import { networkOf, parseCidr, parseIpv4 } from "../lib/ipv4.js";
 
 /** What the console needs from lan-settings.json: where to listen and which names it answers to. */
 export interface ConsoleLan {
@@ -29,25 +30,13 @@ export function readConsoleLan(configRoot: string): ConsoleLan {
   return { gatewayIp: s.gateway_ip, subnetCidr: s.subnet_cidr, aliases: s.gateway_aliases ?? [], domain: s.domain ?? "local", fromFile: true };
 }
 
-function ipv4ToInt(ip: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
-  if (!m) return undefined;
-  const parts = m.slice(1).map(Number);
-  if (parts.some((p) => p > 255)) return undefined;
-  return ((parts[0]! << 24) >>> 0) + (parts[1]! << 16) + (parts[2]! << 8) + parts[3]!;
-}
-
 /** Whether `address` (as node reports a peer: maybe `::ffff:a.b.c.d`) lies in one of the IPv4 CIDRs. */
 export function addressInCidrs(address: string | undefined, cidrs: readonly string[]): boolean {
   if (!address) return false;
-  const ip = ipv4ToInt(address.replace(/^::ffff:/i, ""));
+  const ip = parseIpv4(address.replace(/^::ffff:/i, ""));
   if (ip === undefined) return false;
-  return cidrs.some((cidr) => {
-    const [base, bitsText] = cidr.split("/");
-    const net = ipv4ToInt(base ?? "");
-    const bits = Number(bitsText);
-    if (net === undefined || !Number.isInteger(bits) || bits < 0 || bits > 32) return false;
-    const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-    return ((ip & mask) >>> 0) === ((net & mask) >>> 0);
+  return cidrs.some((text) => {
+    const cidr = parseCidr(text);
+    return cidr !== undefined && networkOf(ip, cidr.prefix) === networkOf(cidr.address, cidr.prefix);
   });
 }
