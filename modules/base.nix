@@ -261,6 +261,9 @@ in
       };
       "/usr/lib/atomicnix"."L+".argument = "${cfg.runtime}/lib/atomicnix";
     };
+    # The running version os-upgrade compares offers against; the bundle of the same
+    # build carries the same string (nix/rauc-bundle.nix --version).
+    environment.etc."atomicnix/version".text = "${config.system.nixos.version}\n";
     # Units installed from files have no NixOS `path`: /usr/bin/env finds node here.
     systemd.globalEnvironment.PATH = lib.mkDefault "/run/wrappers/bin:/run/current-system/sw/bin:/run/current-system/sw/sbin";
 

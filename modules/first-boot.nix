@@ -8,6 +8,7 @@ let
 in
 {
   systemd.units = units.install [
+    ../device/units/boot-slot-mount.service
     ../device/units/first-boot.service
     ../device/units/quadlet-sync.service
     ../device/units/bootstrap-console.service

@@ -121,7 +121,7 @@ ensure_certs() {
 
 runtime_inputs() {
   sha256sum < "$certs_dir/dev.ca.cert.pem"
-  (cd "$repo" && find dist/device device/units device/etc twin/rootfs twin/install-runtime.sh -type f 2>/dev/null | LC_ALL=C sort | xargs sha256sum)
+  (cd "$repo" && find dist/device device/units device/etc device/scripts twin/rootfs twin/install-runtime.sh -type f 2>/dev/null | LC_ALL=C sort | xargs sha256sum)
 }
 
 build_runtime_bundle() {

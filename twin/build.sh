@@ -7,6 +7,7 @@
 #   rootfs   nix/scripts/build-squashfs.sh   (zstd level $ATOMICNIX_TWIN_SQUASHFS_LEVEL, default 3)
 #   boot     nix/scripts/build-boot-vfat.sh  (kernel + initrd)
 #   image    nix/scripts/build-image.sh      (seed layout, U-Boot env at 1 MiB)
+#   bundle   nix/scripts/build-rauc-bundle.sh (boot + rootfs above, signed with the dev keys)
 # usage: build.sh [--arch amd64|arm64] [--root-only]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,7 +38,7 @@ if [ "$root_only" = 1 ]; then
   exit 0
 fi
 
-img_key=$( { echo "$key $level"; cat "$here/build-initrd.sh" "$here/initrd-init" "$here/build.sh" "$repo"/nix/scripts/build-{squashfs,boot-vfat,image}.sh; } | sha256sum | cut -c1-16)
+img_key=$( { echo "$key $level"; cat "$here/build-initrd.sh" "$here/initrd-init" "$here/build.sh" "$repo"/nix/scripts/build-{squashfs,boot-vfat,image,rauc-bundle}.sh; } | sha256sum | cut -c1-16)
 imgdir=$cache/image-$arch-$img_key
 if [ ! -f "$imgdir/twin.img" ]; then
   tmp=$imgdir.tmp.$$
@@ -55,6 +56,11 @@ if [ ! -f "$imgdir/twin.img" ]; then
   printf 'BOOT_ORDER=A B\nBOOT_A_LEFT=3\nBOOT_B_LEFT=3\n' > "$tmp/uboot-env.txt"
   bash "$repo/nix/scripts/build-image.sh" "$tmp/twin.img" --boot-vfat "$tmp/boot.vfat" --rootfs "$tmp/rootfs.squashfs" \
     --uboot-env "$tmp/uboot-env.txt" --env-offset 0x100000 --env-size 0x4000 >&2
+  version=$(cat "$root/etc/atomicnix/version")
+  say "update bundle $version"
+  bash "$repo/nix/scripts/build-rauc-bundle.sh" "$tmp/twin.raucb" --boot-vfat "$tmp/boot.vfat" --rootfs "$tmp/rootfs.squashfs" \
+    --compatible atomicnix-twin --version "$version" \
+    --cert "$cache/dev-certs/dev.signing.cert.pem" --key "$cache/dev-certs/dev.signing.key.pem" --keyring "$cache/dev-certs/dev.ca.cert.pem" >&2
   say "hashing the image"
   sha256sum "$tmp/twin.img" | cut -d' ' -f1 > "$tmp/twin.img.sha256"
   mv -- "$tmp" "$imgdir"
@@ -62,5 +68,5 @@ if [ ! -f "$imgdir/twin.img" ]; then
 else
   say "image cached: $imgdir"
 fi
-pointer "{\"arch\":\"$arch\",\"key\":\"$key\",\"root\":\"$root\",\"certs\":\"$cache/dev-certs\",\"kernel\":\"$imgdir/vmlinuz\",\"initrd\":\"$imgdir/initrd\",\"bootVfat\":\"$imgdir/boot.vfat\",\"rootfs\":\"$imgdir/rootfs.squashfs\",\"image\":\"$imgdir/twin.img\",\"imageSha256\":\"$(cat "$imgdir/twin.img.sha256")\"}"
+pointer "{\"arch\":\"$arch\",\"key\":\"$key\",\"root\":\"$root\",\"certs\":\"$cache/dev-certs\",\"kernel\":\"$imgdir/vmlinuz\",\"initrd\":\"$imgdir/initrd\",\"bootVfat\":\"$imgdir/boot.vfat\",\"rootfs\":\"$imgdir/rootfs.squashfs\",\"image\":\"$imgdir/twin.img\",\"bundle\":\"$imgdir/twin.raucb\",\"version\":\"$(cat "$root/etc/atomicnix/version")\",\"imageSha256\":\"$(cat "$imgdir/twin.img.sha256")\"}"
 say "twin ready in $((SECONDS - t0)) s: $cache/current-$arch.json"

@@ -10,6 +10,9 @@
 set -euo pipefail
 [ "$#" -eq 3 ] || { echo "usage: install-runtime.sh REPO ROOT CA_CERT" >&2; exit 2; }
 repo=$1 root=$2 ca=$3
+# The twin's release string: NixOS's series.<stamp>.<revision> shape, fixed so the
+# root's cache key does not change with the clock.
+TWIN_VERSION=25.11.0.twin
 die() { echo "install-runtime: $*" >&2; exit 1; }
 [ -x "$root/usr/bin/systemctl" ] || die "'$root' is not a systemd root"
 
@@ -18,6 +21,17 @@ install -d -m 0755 "$root/usr/lib/atomicnix/device"
 for f in "$repo"/dist/device/*.mjs; do
   install -m 0444 "$f" "$root/usr/lib/atomicnix/device/$(basename "$f")"
 done
+
+# ---- shared scripts (nix/runtime.nix installs them at the same place)
+install -d -m 0755 "$root/usr/lib/atomicnix/scripts"
+for f in "$repo"/device/scripts/*.sh; do
+  install -m 0555 "$f" "$root/usr/lib/atomicnix/scripts/$(basename "$f")"
+done
+
+# The running version os-upgrade compares offers against (base.nix writes
+# system.nixos.version there); twin/build.sh signs its bundle with the same string.
+install -d -m 0755 "$root/etc/atomicnix"
+echo "$TWIN_VERSION" > "$root/etc/atomicnix/version"
 
 # ---- device/etc: where each NixOS module puts the file (default: same path under /etc)
 etc_dest() {

@@ -16,6 +16,10 @@ export interface TwinBuild {
   image?: string;
   imageSha256?: string;
   bootVfat?: string;
+  /** the signed update bundle of the same build (boot.vfat + rootfs.squashfs) */
+  bundle?: string;
+  /** /etc/atomicnix/version of the root, also the bundle's version */
+  version?: string;
   rootfs?: string;
   certs?: string;
 }
