@@ -10,6 +10,7 @@ in
   imports = [
     ./kernel-config.nix
     ./base.nix
+    ./serial-recovery.nix
   ];
 
   nixpkgs.hostPlatform = "aarch64-linux";

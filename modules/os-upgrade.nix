@@ -44,9 +44,14 @@ in
         overrideStrategy = "asDropin";
         environment.OS_UPGRADE_URL = cfg.serverUrl;
       };
+      # OnUnitActiveSec= is a list setting: a drop-in value would add a second
+      # trigger next to the file's 1h, so the empty assignment resets it first.
       systemd.timers.os-upgrade = {
         overrideStrategy = "asDropin";
-        timerConfig.OnUnitActiveSec = cfg.pollingInterval;
+        timerConfig.OnUnitActiveSec = [
+          ""
+          cfg.pollingInterval
+        ];
       };
     })
     (lib.mkIf cfg.useHawkbit {

@@ -1,0 +1,65 @@
+/**
+ * systemd unit files read the way systemd reads them: every `Key=value` line kept in
+ * order (a key may repeat), a drop-in appended after the main file, and for list
+ * settings an empty assignment (`Key=`) resetting what came before. parseIni in
+ * conformance/targets/artifacts keeps only the last value, which hides exactly the
+ * repeated-trigger mistakes these checks are about.
+ */
+
+export interface UnitEntry {
+  section: string;
+  key: string;
+  value: string;
+}
+
+export function parseUnit(text: string): UnitEntry[] {
+  const out: UnitEntry[] = [];
+  let section = "";
+  let pending = "";
+  for (const raw of text.split("\n")) {
+    let line = pending + raw.trim();
+    pending = "";
+    if (line.endsWith("\\")) {
+      pending = line.slice(0, -1) + " ";
+      continue;
+    }
+    line = line.trim();
+    if (!line || line.startsWith("#") || line.startsWith(";")) continue;
+    const header = /^\[(.+)\]$/.exec(line);
+    if (header) {
+      section = header[1]!;
+      continue;
+    }
+    const eq = line.indexOf("=");
+    if (eq > 0) out.push({ section, key: line.slice(0, eq).trim(), value: line.slice(eq + 1).trim() });
+  }
+  return out;
+}
+
+/** Values of a list setting after main file and drop-ins, with `Key=` resetting the list. */
+export function listSetting(entries: UnitEntry[], section: string, key: string): string[] {
+  let values: string[] = [];
+  for (const e of entries) {
+    if (e.section !== section || e.key !== key) continue;
+    values = e.value === "" ? [] : [...values, e.value];
+  }
+  return values;
+}
+
+/** The last assignment of a single-valued setting, or undefined. */
+export function lastSetting(entries: UnitEntry[], section: string, key: string): string | undefined {
+  const hits = entries.filter((e) => e.section === section && e.key === key);
+  return hits.length ? hits[hits.length - 1]!.value : undefined;
+}
+
+/**
+ * A NixOS `<section>Config` attribute set as NixOS writes it into a unit: booleans as
+ * true/false, a list as one line per item (so `[ "" x ]` is a reset and then x).
+ */
+export function renderSection(section: string, settings: Record<string, unknown>): string {
+  const lines = [`[${section}]`];
+  for (const [k, v] of Object.entries(settings)) {
+    for (const item of Array.isArray(v) ? v : [v]) lines.push(`${k}=${typeof item === "boolean" ? (item ? "true" : "false") : String(item)}`);
+  }
+  return lines.join("\n") + "\n";
+}

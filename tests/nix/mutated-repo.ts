@@ -1,0 +1,28 @@
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { NixRepo } from "../../conformance/static/nix-fidelity.js";
+
+/**
+ * A copy of the Nix side of the repository with one file edited, sharing device/,
+ * nix/scripts/, certs/ and the catalogue by symlink, so a check can be shown to
+ * notice the edit (none of them passes by construction).
+ */
+export function mutatedRepo(root: string, file: string, from: string | RegExp, to: string): NixRepo {
+  const dir = mkdtempSync(join(tmpdir(), "nix-mutated-"));
+  cpSync(join(root, "flake.nix"), join(dir, "flake.nix"));
+  cpSync(join(root, "flake.lock"), join(dir, "flake.lock"));
+  cpSync(join(root, "modules"), join(dir, "modules"), { recursive: true });
+  mkdirSync(join(dir, "nix"));
+  cpSync(join(root, "nix", "tests"), join(dir, "nix", "tests"), { recursive: true });
+  for (const f of readdirSync(join(root, "nix")).filter((n) => n.endsWith(".nix"))) cpSync(join(root, "nix", f), join(dir, "nix", f));
+  for (const shared of ["nix/scripts", "device", "certs"]) symlinkSync(join(root, shared), join(dir, shared));
+  mkdirSync(join(dir, "generated"));
+  symlinkSync(join(root, "generated", "catalogue.json"), join(dir, "generated", "catalogue.json"));
+  const target = join(dir, file);
+  const before = readFileSync(target, "utf8");
+  const after = before.replace(from, to);
+  if (after === before) throw new Error(`mutation of ${file} did not apply: ${String(from)}`);
+  writeFileSync(target, after);
+  return new NixRepo(dir);
+}
