@@ -1,0 +1,420 @@
+/**
+ * Artifact scenarios about what the Rock64 root filesystem holds.
+ *
+ * Nix cannot build here, so on the `host` target "the Rock64 squashfs" is proven
+ * from what it is made of: the rock64 NixOS configuration read by the module
+ * evaluator (conformance/static/nix-config.ts) and the plain repository files the
+ * modules install. Where a scenario's property is one the twin shares (accounts,
+ * keys, sshd, watchdog settings, the runtime's files), the twin's built squashfs is
+ * read with unsquashfs as well: a real image built by the shared build script from
+ * the same device/ files. Rock64-only values (compatible, slot devices, SPI env) are
+ * never checked against the twin, whose own values differ by design.
+ *
+ * On the `artifacts` target the built squashfs of $ATOMICNIX_ARTIFACTS_DIR is read
+ * instead, and the Rock64 values are asserted on it when it is an arm64 set.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, posix } from "node:path";
+import { afterAll, expect } from "vitest";
+import { scenario } from "../../conformance/binding.js";
+import { walk } from "../../conformance/static/nix-ast.js";
+import { Attrs, NixConfig, NixPath, Pkg, plain, type Value } from "../../conformance/static/nix-config.js";
+import { checkClosureOptions, flakeView, kernelConfig, kernelRequirements, configurationModules, NixRepo, repoRoot } from "../../conformance/static/nix-fidelity.js";
+import { pathUses } from "../../conformance/static/js-path-uses.js";
+import { parseUnit } from "../../conformance/static/unit-file.js";
+import { currentTarget } from "../../conformance/targets.js";
+import { extractSquashfs, inspectSigningCert, loadArtifactSet, parseIni, type ArtifactSet } from "../../conformance/targets/artifacts/index.js";
+import { privateKeyBlocks } from "../../conformance/targets/artifacts/loadable-keys.js";
+import { RootfsTree } from "../../conformance/targets/artifacts/rootfs-tree.js";
+import { locateTwin } from "../../twin/locate.js";
+
+const onArtifacts = { targets: ["host", "artifacts"] } as const;
+const root = repoRoot();
+const repo = new NixRepo(root);
+const rock64 = new NixConfig(repo, "rock64");
+const target = currentTarget();
+
+// ------------------------------------------------------------ evidence sources
+
+interface Built {
+  /** "twin" on the host, "artifacts" for an artifact set */
+  kind: "twin" | "artifacts";
+  tree: RootfsTree;
+  squashfs: string;
+  /** CA certificate the build signs its bundles with */
+  caCert?: string;
+  /** the Rock64 values apply to this image */
+  rock64: boolean;
+}
+
+let built: Built | null | undefined;
+let missing = "";
+/** The built squashfs this run reads: the artifact set's, or on the host the twin's. */
+function builtRootfs(): Built | null {
+  if (built !== undefined) return built;
+  if (target === "artifacts") {
+    const set: ArtifactSet = loadArtifactSet();
+    built = { kind: "artifacts", tree: new RootfsTree(set.squashfs), squashfs: set.squashfs, caCert: set.caCert, rock64: set.arch !== "amd64" };
+    return built;
+  }
+  const twin = locateTwin();
+  if ("missing" in twin || !twin.rootfs) {
+    missing = "missing" in twin ? twin.missing : "the twin build records no rootfs squashfs";
+    built = null;
+    return built;
+  }
+  built = { kind: "twin", tree: new RootfsTree(twin.rootfs), squashfs: twin.rootfs, ...(twin.certs ? { caCert: join(twin.certs, "dev.ca.cert.pem") } : {}), rock64: false };
+  return built;
+}
+
+let extractedDir = "";
+/** The built squashfs unpacked once per run (several scenarios search file contents). */
+function extracted(b: Built): string {
+  if (!extractedDir) {
+    const parent = mkdtempSync(join(tmpdir(), "rootfs-extract-"));
+    extractedDir = join(parent, "root");
+    extractSquashfs(b.squashfs, extractedDir);
+  }
+  return extractedDir;
+}
+afterAll(() => {
+  if (extractedDir) rmSync(posix.dirname(extractedDir), { recursive: true, force: true });
+});
+
+const attrs = (v: Value | undefined): Attrs => {
+  if (!(v instanceof Attrs)) throw new Error(`expected an attribute set, got ${JSON.stringify(plain(v))}`);
+  return v;
+};
+const names = (v: Value | undefined): string[] => (v === undefined ? [] : attrs(v).names());
+
+/** environment.etc.<name> of the configuration: its text, or the repository file it installs. */
+function declaredEtc(cfg: NixConfig, name: string): { text: string; source?: string } | undefined {
+  const e = cfg.value(["environment", "etc", name]);
+  if (e === undefined) return undefined;
+  const a = attrs(e);
+  const source = a.get("source");
+  if (source instanceof NixPath) return { text: readFileSync(source.abs, "utf8"), source: source.abs };
+  const text = a.get("text");
+  if (typeof text === "string") return { text };
+  throw new Error(`environment.etc."${name}" has neither a repository source nor a literal text`);
+}
+
+// ------------------------------------------------------------ RAUC
+
+const ROCK64_SLOTS = {
+  "slot.boot.0": { device: "/dev/mmcblk1p1", type: "vfat", bootname: "A" },
+  "slot.boot.1": { device: "/dev/mmcblk1p3", type: "vfat", bootname: "B" },
+  "slot.rootfs.0": { device: "/dev/mmcblk1p2", type: "raw", parent: "boot.0" },
+  "slot.rootfs.1": { device: "/dev/mmcblk1p4", type: "raw", parent: "boot.1" },
+};
+const SYSTEM_KEYS = { bootloader: "uboot", statusfile: "/data/rauc/status.raucs", "bundle-formats": "-plain +verity" };
+
+scenario("rauc.system-conf.keys", onArtifacts, ({ context }) => {
+  // Rock64, declared: the system.conf rauc.nix renders with the rock64 option values.
+  const conf = parseIni(declaredEtc(rock64, "rauc/system.conf")!.text);
+  expect(conf.system).toEqual({ compatible: "rock64", ...SYSTEM_KEYS });
+  const keyringRel = conf.keyring!.path!.replace(/^\/etc\//, "");
+  const keyring = attrs(rock64.value(["environment", "etc", keyringRel])).get("source");
+  expect(keyring).toBeInstanceOf(NixPath);
+  // The bundle of the same build is signed under the CA the flake passes to
+  // nix/rauc-bundle.nix (`--keyring ${caCert}`): the same file as the keyring.
+  const flake = flakeView(repo);
+  const signing = flake.env.get("signing");
+  const caCert = signing && signing.k === "attrs" ? signing.attrs.find((b) => b.name === "caCert")?.value : undefined;
+  expect(caCert?.k === "path" ? caCert.v : undefined).toBe((keyring as NixPath).abs);
+  let bundleGetsSigningCa = false;
+  walk(repo.parse("flake.nix"), (n, p) => {
+    if (p[p.length - 1] === "rauc-bundle" && n.k === "call") {
+      const arg = n.args[n.args.length - 1];
+      // `inherit (signing) caCert;` reads back as `caCert = (signing).caCert;`
+      const ca = arg?.k === "attrs" ? arg.attrs.find((x) => x.name === "caCert")?.value : undefined;
+      if (ca?.k === "select" && ca.e.k === "var" && ca.e.name === "signing" && ca.path.join(".") === "caCert") bundleGetsSigningCa = true;
+    }
+  });
+  expect(bundleGetsSigningCa, "flake.nix passes signing.caCert to nix/rauc-bundle.nix").toBe(true);
+  // ... and nix/rauc-bundle.nix hands that argument to the script as --keyring.
+  let keyringArg = false;
+  walk(repo.parse("nix/rauc-bundle.nix"), (n) => {
+    if (n.k !== "concat") return;
+    n.parts.forEach((part, i) => {
+      const next = n.parts[i + 1];
+      if (part.k === "str" && /--keyring\s+$/.test(part.v) && next?.k === "var" && next.name === "caCert") keyringArg = true;
+    });
+  });
+  expect(keyringArg, "nix/rauc-bundle.nix passes --keyring ${caCert}").toBe(true);
+  // A built image: its keyring file is byte-identical to the CA of its bundles.
+  const b = builtRootfs();
+  if (!b) return context.skip(`no built squashfs to read: ${missing}`);
+  const built = parseIni(b.tree.read(b.tree.etc("rauc/system.conf")).toString("utf8"));
+  expect(built.system).toMatchObject(SYSTEM_KEYS);
+  if (b.rock64) expect(built.system!.compatible).toBe("rock64");
+  expect(b.caCert, "the build names its CA certificate").toBeTruthy();
+  expect(b.tree.read(built.keyring!.path!).equals(readFileSync(b.caCert!))).toBe(true);
+});
+
+scenario("rauc.slots.config", onArtifacts, () => {
+  const slots = (conf: Record<string, Record<string, string>>) => Object.fromEntries(Object.entries(conf).filter(([k]) => k.startsWith("slot.")));
+  expect(slots(parseIni(declaredEtc(rock64, "rauc/system.conf")!.text))).toEqual(ROCK64_SLOTS);
+  const b = builtRootfs();
+  // Without a Rock64 squashfs (the host run: the twin's slots are /dev/vda*) the
+  // rendered configuration above is the evidence.
+  if (!b?.rock64) return;
+  expect(slots(parseIni(b.tree.read(b.tree.etc("rauc/system.conf")).toString("utf8")))).toEqual(ROCK64_SLOTS);
+});
+
+scenario("boot.fw-env.config", onArtifacts, () => {
+  const fields = (text: string) => text.split("\n").filter((l) => l.trim() && !l.trim().startsWith("#")).map((l) => l.trim().split(/\s+/));
+  const declared = declaredEtc(rock64, "fw_env.config")!;
+  expect(declared.source).toBe(join(root, "device/etc/fw_env.config"));
+  expect(fields(declared.text)).toEqual([["/dev/mtd0", "0x140000", "0x2000", "0x1000"]]);
+  const b = builtRootfs();
+  // Without a Rock64 squashfs (the twin's env is on /dev/vda) the installed file above is the evidence.
+  if (!b?.rock64) return;
+  expect(fields(b.tree.read(b.tree.etc("fw_env.config")).toString("utf8"))).toEqual([["/dev/mtd0", "0x140000", "0x2000", "0x1000"]]);
+});
+
+// ------------------------------------------------------------ accounts and keys
+
+const pkgAttrs = (cfg: NixConfig, path: string[]) => ((cfg.value(path) as Value[] | undefined) ?? []).filter((p): p is Pkg => p instanceof Pkg).map((p) => p.attr);
+
+scenario("auth.no-sudo.absent", onArtifacts, ({ context }) => {
+  // Rock64, declared: the sudo module is off (NixOS installs sudo and its setuid
+  // wrapper and /etc/sudoers only through it), sudo-rs likewise, and no sudo package.
+  expect(rock64.definitions(["security", "sudo", "enable"]).map((d) => d.value)).toEqual([false]);
+  expect(rock64.definitions(["security", "sudo-rs", "enable"]).map((d) => d.value)).not.toContain(true);
+  expect(pkgAttrs(rock64, ["environment", "systemPackages"]).filter((p) => /^sudo/.test(p))).toEqual([]);
+  expect(names(rock64.value(["environment", "etc"])).filter((n) => /^sudoers/.test(n))).toEqual([]);
+  // run0 ships with systemd; the configuration keeps nixpkgs' systemd package.
+  expect(rock64.definitions(["systemd", "package"])).toEqual([]);
+  const b = builtRootfs();
+  if (!b) return context.skip(`no built squashfs to read: ${missing}`);
+  const sudo = [...b.tree.entries.values()].filter((e) => posix.basename(e.path) === "sudo" || /(^|-)sudo(-rs)?$/.test(posix.basename(e.path)));
+  expect(sudo.map((e) => e.path)).toEqual([]);
+  expect(b.tree.exists(b.tree.etc("sudoers"))).toBe(false);
+  const run0 = b.tree.systemPath().map((d) => posix.join(d, "run0")).find((p) => b.tree.exists(p));
+  expect(run0, `run0 in ${b.tree.systemPath().join(":")}`).toBeTruthy();
+});
+
+/** Password-related declarations of users.users.* in the configuration. */
+function userPasswordDeclarations(cfg: NixConfig): { user: string; option: string; value: unknown }[] {
+  const out: { user: string; option: string; value: unknown }[] = [];
+  for (const user of names(cfg.value(["users", "users"]))) {
+    for (const option of ["hashedPassword", "password", "initialPassword", "initialHashedPassword", "hashedPasswordFile", "passwordFile"]) {
+      for (const d of cfg.definitions(["users", "users", user, option])) out.push({ user, option, value: plain(d.value) });
+    }
+  }
+  return out;
+}
+
+scenario("auth.no-default-credentials.image", { ...onArtifacts, timeout: 600_000 }, ({ context }) => {
+  // Rock64, declared: every account's password is the lock "!", nothing else is set,
+  // and users cannot be changed at run time.
+  const decls = userPasswordDeclarations(rock64);
+  expect(decls.map((d) => d.user).sort()).toEqual(expect.arrayContaining(["admin", "root"]));
+  expect(decls.filter((d) => !(d.option === "hashedPassword" && d.value === "!"))).toEqual([]);
+  expect(rock64.value(["users", "mutableUsers"])).toBe(false);
+  // Host keys and authorized keys live on /data, never in the image.
+  const ssh = plain(rock64.value(["services", "openssh"])) as { hostKeys: { path: string }[]; authorizedKeysFiles: string[] };
+  for (const k of ssh.hostKeys) expect(k.path).toMatch(/^\/data\//);
+  for (const f of ssh.authorizedKeysFiles) expect(f).toMatch(/^\/data\//);
+  const etcNames = names(rock64.value(["environment", "etc"]));
+  expect(etcNames.filter((n) => /^ssh\/ssh_host_/.test(n) || /authorized_keys/.test(n))).toEqual([]);
+  // The bundle signing key is a string path read by the builder, never a Nix path
+  // that would be copied into the store (and so into the closure).
+  const signing = flakeView(repo).env.get("signing");
+  const key = signing?.k === "attrs" ? signing.attrs.find((b) => b.name === "signingKeyPath")?.value : undefined;
+  expect(key?.k).toBe("concat");
+  expect(key?.k === "concat" && key.parts[0]?.k === "call" && key.parts[0].fn.k === "var" ? key.parts[0].fn.name : "").toBe("toString");
+  // The repository files the modules install hold no loadable private key.
+  const installed = etcNames.map((n) => attrs(rock64.value(["environment", "etc", n])).get("source")).filter((s): s is NixPath => s instanceof NixPath);
+  expect(installed.length).toBeGreaterThan(3);
+  // (certs/dev/ is generated by certs/gen-dev-certs.sh and absent from a clean checkout.)
+  const present = installed.map((s) => s.abs).filter((f) => existsSync(f));
+  expect(privateKeyBlocks(present).filter((k) => k.loadedBy.length)).toEqual([]);
+
+  const b = builtRootfs();
+  if (!b) return context.skip(`no built squashfs to read: ${missing}`);
+  const paths = [...b.tree.entries.keys()];
+  expect(paths.filter((p) => p.startsWith(b.tree.etc("ssh/ssh_host_")) || /^\/etc\/ssh\/ssh_host_/.test(p))).toEqual([]);
+  expect(paths.filter((p) => posix.basename(p) === "authorized_keys")).toEqual([]);
+  // Accounts of the built image: every password field is a lock, root and admin "!".
+  // (A NixOS root has no /etc/shadow in the image: activation writes it from the
+  // declarations checked above.)
+  if (!b.tree.nixosToplevel()) {
+    const shadow = b.tree.read(b.tree.etc("shadow")).toString("utf8").trim().split("\n").map((l) => l.split(":"));
+    expect(shadow.filter(([, pw]) => !/^[!*]/.test(pw ?? ""))).toEqual([]);
+    expect(Object.fromEntries(shadow.filter(([u]) => u === "root" || u === "admin").map(([u, pw]) => [u, pw]))).toEqual({ root: "!", admin: "!" });
+  }
+  // The loader is not blind: fresh keys in both forms are found and loaded.
+  const probe = mkdtempSync(join(tmpdir(), "key-probe-"));
+  try {
+    expect(spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(probe, "id_ed25519")]).status).toBe(0);
+    expect(spawnSync("openssl", ["genpkey", "-algorithm", "ed25519", "-out", join(probe, "key.pem")]).status).toBe(0);
+    const found = Object.fromEntries(privateKeyBlocks([probe]).map((k) => [posix.basename(k.file), k.loadedBy.length > 0]));
+    expect(found).toEqual({ id_ed25519: true, "key.pem": true });
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+  const dir = extracted(b);
+  const blocks = privateKeyBlocks([dir]);
+  expect(blocks.filter((k) => k.loadedBy.length), `loadable private keys in ${b.squashfs}`).toEqual([]);
+});
+
+scenario("auth.development-build.same-policy", onArtifacts, () => {
+  // The seed's development mode is a run-time switch of first boot (`first-boot
+  // --development` seeds the SSH-on-WAN flag). No build input reads DEVELOPMENT: no
+  // Nix file calls builtins.getEnv (flakes evaluate purely anyway) and the twin build
+  // scripts never expand it, so the images "with and without DEVELOPMENT=1" are the
+  // same build, and their accounts, sshd_config and PAM declarations identical. If a
+  // build ever reads it, this check fails and must compare both evaluations instead.
+  const getEnv: string[] = [];
+  const nixFiles = [...configurationModules(repo, "rock64").files, "flake.nix", ...["squashfs", "rauc-bundle", "image", "boot-vfat", "boot-script", "runtime"].map((n) => `nix/${n}.nix`)];
+  for (const file of nixFiles) {
+    walk(repo.parse(file), (n) => {
+      if (n.k === "select" && n.e.k === "var" && n.e.name === "builtins" && n.path.includes("getEnv")) getEnv.push(file);
+      if (n.k === "var" && n.name === "getEnv") getEnv.push(file);
+    });
+  }
+  expect(getEnv).toEqual([]);
+  for (const script of ["twin/build.sh", "twin/build-root.sh", "twin/build-initrd.sh", "twin/install-runtime.sh", ...["build-squashfs", "build-image", "build-rauc-bundle", "build-boot-vfat"].map((n) => `nix/scripts/${n}.sh`)]) {
+    const text = readFileSync(join(root, script), "utf8").split("\n").filter((l) => !l.trim().startsWith("#")).join("\n");
+    expect(/\$\{?DEVELOPMENT\b/.test(text), script).toBe(false);
+  }
+  // The one configuration: no password hash other than "!", no authorized_keys file.
+  expect(userPasswordDeclarations(rock64).filter((d) => !(d.option === "hashedPassword" && d.value === "!"))).toEqual([]);
+  expect(names(rock64.value(["environment", "etc"])).filter((n) => /authorized_keys/.test(n))).toEqual([]);
+  // PAM: no module of ours changes the PAM services NixOS generates.
+  expect(rock64.definitions(["security", "pam"])).toEqual([]);
+});
+
+// ------------------------------------------------------------ kernel and closure
+
+scenario("build.kernel.config", onArtifacts, ({ context }) => {
+  if (target === "artifacts") return context.skip("artifact sets carry no kernel .config; the Nix declaration below is checked on the host target");
+  // The .config of the kernel Nix builds is nixpkgs' defaults plus our
+  // structuredExtraConfig. Every symbol the scenario names is declared by our modules
+  // with the required value and with mkForce, so no nixpkgs default can win the merge.
+  // (Kconfig could still drop a =y whose dependencies are unmet: only a real build shows that.)
+  const { files } = configurationModules(repo, "rock64");
+  const { values, findings } = kernelConfig(repo, files);
+  expect(findings).toEqual([]);
+  const req = kernelRequirements(repo);
+  expect(req.size).toBe(23);
+  const got = Object.fromEntries([...req.keys()].map((s) => [s, values.get(s)?.value ?? "(undeclared)"]));
+  expect(got).toEqual(Object.fromEntries([...req].map(([s, v]) => [s, v])));
+  const forced = new Set<string>();
+  for (const file of files) {
+    walk(repo.parse(file), (n, p) => {
+      const sym = p[p.length - 1];
+      if (sym && req.has(sym) && p[p.length - 2] === "structuredExtraConfig" && n.k === "call" && n.fn.k === "select" && n.fn.path.join(".") === "mkForce") forced.add(sym);
+    });
+  }
+  expect([...req.keys()].filter((s) => !forced.has(s))).toEqual([]);
+});
+
+scenario("build.closure.contents", onArtifacts, () => {
+  // Rock64, declared: NixOS puts perl, rsync and strace in the system profile through
+  // environment.defaultPackages, share/man and share/doc through the documentation
+  // options, sudo through security.sudo, and criu through crun; all are switched off.
+  expect(checkClosureOptions(repo)).toEqual([]);
+  expect(rock64.value(["environment", "defaultPackages"])).toEqual([]);
+  for (const opt of ["enable", "man", "doc", "info"]) {
+    const path = opt === "enable" ? ["documentation", "enable"] : ["documentation", opt, "enable"];
+    expect(rock64.value(path), path.join(".")).toBe(false);
+  }
+  expect(pkgAttrs(rock64, ["environment", "systemPackages"]).filter((p) => /^(rsync|strace|sudo|criu)$/.test(p))).toEqual([]);
+  expect(rock64.definitions(["environment", "pathsToLink"])).toEqual([]);
+  const b = builtRootfs();
+  // Without a NixOS squashfs (the twin is a Debian root, no /nix/store) the declaration above is the evidence.
+  if (!b?.tree.nixosToplevel()) return;
+  const store = b.tree.children("/nix/store").map((p) => posix.basename(p));
+  expect(store.filter((n) => n.includes("criu"))).toEqual([]);
+  expect(store.filter((n) => /^[0-9a-z]{32}-sudo-/.test(n))).toEqual([]);
+  const sw = posix.join(b.tree.nixosToplevel()!, "sw");
+  expect(b.tree.exists(posix.join(sw, "share/man"))).toBe(false);
+  expect(b.tree.exists(posix.join(sw, "share/doc"))).toBe(false);
+  expect(b.tree.exists(posix.join(sw, "bin/rsync"))).toBe(false);
+  expect(b.tree.exists(posix.join(sw, "bin/strace"))).toBe(false);
+});
+
+// ------------------------------------------------------------ SSH on WAN flag
+
+const FLAG = "ssh-wan-enabled";
+
+scenario("fw.ssh-wan-manual.no-writer", { ...onArtifacts, timeout: 600_000 }, ({ context }) => {
+  // The provisioning schema has no key that could turn SSH on WAN on: the only ssh key is
+  // the admin's public keys.
+  const schema = JSON.parse(readFileSync(join(root, "generated/schemas/config-toml.schema.json"), "utf8")) as object;
+  const keys: string[] = [];
+  const visit = (n: unknown, path: string): void => {
+    if (!n || typeof n !== "object") return;
+    const o = n as Record<string, unknown>;
+    for (const [k, v] of Object.entries((o.properties as Record<string, unknown>) ?? {})) {
+      keys.push(`${path}${k}`);
+      visit(v, `${path}${k}.`);
+    }
+    for (const k of ["items", "additionalProperties"]) visit(o[k], `${path}[].`);
+    for (const k of ["$defs", "definitions", "patternProperties"]) for (const v of Object.values((o[k] as Record<string, unknown>) ?? {})) visit(v, path);
+    for (const k of ["allOf", "anyOf", "oneOf"]) for (const v of (o[k] as unknown[]) ?? []) visit(v, path);
+  };
+  visit(schema, "");
+  expect(keys.length).toBeGreaterThan(10);
+  expect(keys.filter((k) => /ssh/i.test(k))).toEqual(["admin.ssh_keys"]);
+  expect(keys.filter((k) => /wan/i.test(k) && !/^firewall\.inbound\.wan/.test(k))).toEqual([]);
+  // Rock64, declared: no module string names the flag; the units that do are the toggle
+  // and reload units (their files are checked in the image below).
+  const nixMentions: string[] = [];
+  for (const file of configurationModules(repo, "rock64").files) walk(repo.parse(file), (n, p) => n.k === "str" && n.v.includes(FLAG) && nixMentions.push(`${file}:${p.join(".")}`));
+  expect(nixMentions).toEqual([]);
+  const b = builtRootfs();
+  if (!b) return context.skip(`no built squashfs to read: ${missing}`);
+  const dir = extracted(b);
+  const r = spawnSync("grep", ["-rlZ", "--binary-files=text", "-F", FLAG, dir], { maxBuffer: 64 * 1024 * 1024 });
+  expect([0, 1]).toContain(r.status);
+  const files = r.stdout.toString("utf8").split("\0").filter(Boolean).map((f) => "/" + posix.relative(dir, f));
+  // The toggle and reload units, and the scripts their Exec lines run.
+  const units = files.filter((f) => /\/ssh-wan-(toggle|reload)\.service$/.test(f));
+  expect(units.map((u) => posix.basename(u)).sort()).toEqual(["ssh-wan-reload.service", "ssh-wan-toggle.service"]);
+  const scripts = new Set<string>();
+  for (const u of units) {
+    const entries = parseUnit(readFileSync(join(dir, u), "utf8"));
+    // A unit "only tests": the flag is named in no directive except Condition*/Assert* path checks.
+    expect(entries.filter((e) => e.value.includes(FLAG) && !/^(Condition|Assert)Path/.test(e.key)), u).toEqual([]);
+    for (const e of entries.filter((x) => /^Exec/.test(x.key))) for (const w of e.value.split(/\s+/)) if (/\.m?js$|\.sh$/.test(w)) scripts.add(w);
+  }
+  expect(scripts.size).toBeGreaterThan(0);
+  const resolvedScripts = [...scripts].map((s) => b.tree.resolve(s) ?? s);
+  expect(files.filter((f) => !units.includes(f) && !resolvedScripts.includes(f)), "files naming the flag besides the toggle/reload units and the script they run").toEqual([]);
+  for (const s of resolvedScripts) {
+    const uses = pathUses(readFileSync(join(dir, s), "utf8"), FLAG);
+    expect(uses.filter((u) => u.kind === "write"), s).toEqual([]);
+    expect(uses.filter((u) => u.kind === "test").length, `${s} tests for the flag`).toBeGreaterThan(0);
+  }
+  // The use classifier sees a writer when there is one.
+  expect(pathUses(`const F = "/data/config/${FLAG}"; writeFileSync(F, "");`, FLAG).map((u) => u.kind)).toEqual(["write"]);
+});
+
+// ------------------------------------------------------------ watchdog
+
+const WATCHDOG = /^\s*(RuntimeWatchdogSec|RebootWatchdogSec)\s*=/;
+
+scenario("wdog.unset.manager-config", onArtifacts, ({ context }) => {
+  // Rock64, declared: NixOS writes /etc/systemd/system.conf from systemd.settings.Manager
+  // and the systemd.watchdog options; none sets a watchdog key, and no module installs
+  // a system.conf or system.conf.d file of its own.
+  const manager = rock64.value(["systemd", "settings", "Manager"]);
+  expect(names(manager).filter((k) => /Watchdog/.test(k))).toEqual([]);
+  for (const opt of ["runtimeTime", "rebootTime", "kexecTime", "device"]) expect(rock64.definitions(["systemd", "watchdog", opt]), opt).toEqual([]);
+  expect(names(rock64.value(["environment", "etc"])).filter((n) => /^systemd\/system\.conf/.test(n))).toEqual([]);
+  expect(rock64.definitions(["systemd", "extraConfig"])).toEqual([]);
+  const b = builtRootfs();
+  if (!b) return context.skip(`no built squashfs to read: ${missing}`);
+  const files = [b.tree.etc("systemd/system.conf"), ...b.tree.children(b.tree.etc("systemd/system.conf.d"))];
+  expect(b.tree.exists(files[0]!)).toBe(true);
+  const setting = files.flatMap((f) => b.tree.read(f).toString("utf8").split("\n").filter((l) => WATCHDOG.test(l)).map((l) => `${f}: ${l.trim()}`));
+  expect(setting).toEqual([]);
+  // The pattern matches a setting line and not the commented default.
+  expect(["RuntimeWatchdogSec=30s", "#RuntimeWatchdogSec=off"].map((l) => WATCHDOG.test(l))).toEqual([true, false]);
+});
