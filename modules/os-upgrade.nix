@@ -1,6 +1,7 @@
 # OTA update polling (specs/update-polling). The timer and service are the twin's
 # unit files; the options below only choose whether they are installed and which
-# server URL and interval the service gets through a drop-in.
+# server URL and interval replace the files' defaults (one line each, see
+# nix/unit-files.nix replaceLine).
 {
   config,
   lib,
@@ -10,6 +11,13 @@
 let
   cfg = config.os-upgrade;
   units = import ../nix/unit-files.nix { inherit lib; };
+  # A quoted Environment= assignment: systemd reads C escapes inside the quotes and
+  # expands %-specifiers, so a URL with spaces, quotes or %-encoding stays literal.
+  environmentLine =
+    name: value:
+    "Environment=\"${
+      lib.replaceStrings [ "\\" "\"" "%" ] [ "\\\\" "\\\"" "%%" ] "${name}=${value}"
+    }\"";
 in
 {
   options.os-upgrade = {
@@ -36,23 +44,11 @@ in
   config = lib.mkMerge [
     (lib.mkIf (!cfg.useHawkbit) {
       systemd.units = units.install [
-        ../device/units/os-upgrade.service
-        ../device/units/os-upgrade.timer
+        (units.replaceLine ../device/units/os-upgrade.service "Environment=OS_UPGRADE_URL=" (
+          environmentLine "OS_UPGRADE_URL" cfg.serverUrl
+        ))
+        (units.replaceLine ../device/units/os-upgrade.timer "OnUnitActiveSec=" "OnUnitActiveSec=${cfg.pollingInterval}")
       ];
-      # Drop-ins carry the option values; the unit bodies stay the twin's files.
-      systemd.services.os-upgrade = {
-        overrideStrategy = "asDropin";
-        environment.OS_UPGRADE_URL = cfg.serverUrl;
-      };
-      # OnUnitActiveSec= is a list setting: a drop-in value would add a second
-      # trigger next to the file's 1h, so the empty assignment resets it first.
-      systemd.timers.os-upgrade = {
-        overrideStrategy = "asDropin";
-        timerConfig.OnUnitActiveSec = [
-          ""
-          cfg.pollingInterval
-        ];
-      };
     })
     (lib.mkIf cfg.useHawkbit {
       environment.systemPackages = [ pkgs.rauc-hawkbit-updater ];

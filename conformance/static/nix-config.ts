@@ -16,6 +16,8 @@ import { configurationModules, flakeView, type NixRepo } from "./nix-fidelity.js
  */
 
 export class Unsupported extends Error {}
+/** A `throw` of the Nix code itself: evaluation of the configuration fails with this message. */
+export class NixThrow extends Error {}
 
 export class Pkg {
   constructor(readonly attr: string) {}
@@ -424,6 +426,7 @@ export class NixConfig {
       mkOption: fn((d) => new OptionDecl(d as Attrs)),
       mkEnableOption: fn(() => new OptionDecl(attrsOf({ default: false }))),
       literalExpression: fn((x) => x),
+      replaceStrings: fn((from) => fn2((to, s) => replaceStrings(listOf(this.resolve(from)).map((x) => this.str(x)), listOf(this.resolve(to)).map((x) => this.str(x)), this.str(s)))),
       concatStringsSep: fn2((sep, l) => listOf(this.resolve(l)).map((x) => this.str(x)).join(this.str(sep))),
       // Lazy in the second argument, as in Nix: it is only read when the condition holds.
       optionalString: fn((c) => new Fn((s) => (truthy(this.resolve(c), "optionalString") ? this.str(s.force()) : ""))),
@@ -462,32 +465,49 @@ export class NixConfig {
         }),
       ],
     ]);
-    b.set("builtins", attrsOf({ readFile: fn((p) => readFileSync((p as NixPath).abs, "utf8")) }));
+    b.set("builtins", attrsOf({ readFile: fn((p) => readFileSync((p as NixPath).abs, "utf8")), replaceStrings: this.lib().get("replaceStrings")! }));
     this.builtinsCache = b;
     return b;
   }
 }
 
 /**
- * nix/unit-files.nix reproduced: `install [ files ]` gives one systemd.units entry per
- * file with its text and the [Install] targets read back from the file (the Nix
- * function cannot be run here; tests/nix/config.test.ts checks it still has the
- * functions this reproduces).
+ * nix/unit-files.nix reproduced: `install [ sources ]` gives one systemd.units entry
+ * per unit file (a path, or what `replaceLine` returns for one) with its text and the
+ * [Install] targets read back from that text; `replaceLine src prefix line` swaps the
+ * single line starting with `prefix` and throws like the Nix function when there is
+ * none or several (tests/nix/config.test.ts runs the Nix function itself with
+ * nix-instantiate and compares).
  */
-function unitFilesLibrary(): Attrs {
+export function unitFilesLibrary(): Attrs {
+  const source = (src: Value): { file: NixPath; text: string } => {
+    if (src instanceof NixPath) return { file: src, text: readFileSync(src.abs, "utf8") };
+    if (src instanceof Attrs && src.get("file") instanceof NixPath && typeof src.get("text") === "string") return { file: src.get("file") as NixPath, text: src.get("text") as string };
+    throw new Unsupported(`unit source ${describeValue(src)} is neither a path nor a replaceLine record`);
+  };
   return attrsOf({
     install: fn((files) => {
       const fields = new Map<string, Thunk>();
       for (const f of listOf(files)) {
-        if (!(f instanceof NixPath)) throw new Unsupported("units.install of a non-path");
-        const text = readFileSync(f.abs, "utf8");
+        const { file, text } = source(f);
         const install = parseIni(text).Install ?? {};
         const words = (k: string): Value[] => (install[k] ?? "").split(/\s+/).filter(Boolean);
-        fields.set(basename(f.abs), Thunk.of(attrsOf({ text, wantedBy: words("WantedBy"), requiredBy: words("RequiredBy"), upheldBy: words("UpheldBy"), source: f })));
+        fields.set(basename(file.abs), Thunk.of(attrsOf({ text, wantedBy: words("WantedBy"), requiredBy: words("RequiredBy"), upheldBy: words("UpheldBy"), source: file })));
       }
       return new Attrs(fields);
     }),
+    replaceLine: fn((src) => fn2((prefix, line) => attrsOf(replaceUnitLine(source(src), String(prefix), String(line))))),
   });
+}
+
+/** replaceLine of nix/unit-files.nix on a unit's file and text. */
+export function replaceUnitLine(src: { file: NixPath; text: string }, prefix: string, line: string): { file: NixPath; text: string } {
+  const where = basename(src.file.abs);
+  if (line.includes("\n")) throw new NixThrow(`nix/unit-files.nix: the ${where} line replacing \`${prefix}\` must be a single line`);
+  const lines = src.text.split("\n");
+  const hits = lines.filter((x) => x.startsWith(prefix)).length;
+  if (hits !== 1) throw new NixThrow(`nix/unit-files.nix: ${where} has ${hits} lines starting with \`${prefix}\`, expected exactly one`);
+  return { file: src.file, text: lines.map((x) => (x.startsWith(prefix) ? line : x)).join("\n") };
 }
 
 /** Can this definition body define `path`? Syntactic, so it needs no evaluation. */
@@ -525,6 +545,25 @@ function unwrapAll(v: Value | undefined, file: string): Value | undefined {
     cur = cur.content;
   }
   return cur;
+}
+
+/** builtins.replaceStrings: at each position the first matching `from` wins, left to right. */
+export function replaceStrings(from: string[], to: string[], s: string): string {
+  if (from.length !== to.length) throw new Unsupported("replaceStrings: lists of different lengths");
+  let out = "";
+  let i = 0;
+  while (i <= s.length) {
+    const k = from.findIndex((f) => s.startsWith(f, i));
+    if (k >= 0 && from[k] !== "") {
+      out += to[k];
+      i += from[k]!.length;
+    } else {
+      if (k >= 0) out += to[k];
+      if (i < s.length) out += s[i];
+      i += 1;
+    }
+  }
+  return out;
 }
 
 function missing(name: string): never {

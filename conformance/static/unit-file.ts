@@ -63,3 +63,49 @@ export function renderSection(section: string, settings: Record<string, unknown>
   }
   return lines.join("\n") + "\n";
 }
+
+/**
+ * The variables of `Environment=` assignments as systemd reads them: whitespace-separated
+ * words, double or single quotes with C escapes inside, `%%` a literal `%`. Any other
+ * specifier throws: the static checks have no unit instance to expand it against.
+ */
+export function environmentOf(entries: UnitEntry[], section = "Service"): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const e of entries) {
+    if (e.section !== section || e.key !== "Environment") continue;
+    for (const word of splitQuoted(e.value)) {
+      const eq = word.indexOf("=");
+      if (eq > 0) env[word.slice(0, eq)] = word.slice(eq + 1);
+    }
+  }
+  return env;
+}
+
+function splitQuoted(value: string): string[] {
+  const words: string[] = [];
+  let i = 0;
+  const specifier = (c: string | undefined): string => {
+    if (c === "%") return "%";
+    throw new Error(`Environment=${value}: specifier %${c ?? ""} is not expanded here`);
+  };
+  while (i < value.length) {
+    while (/\s/.test(value[i] ?? "")) i++;
+    if (i >= value.length) break;
+    let word = "";
+    const quote = value[i] === '"' || value[i] === "'" ? value[i++] : undefined;
+    while (i < value.length && (quote ? value[i] !== quote : !/\s/.test(value[i]!))) {
+      const c = value[i++]!;
+      if (c === "\\" && i < value.length) {
+        const n = value[i++]!;
+        word += { n: "\n", t: "\t", '"': '"', "'": "'", "\\": "\\" }[n] ?? `\\${n}`;
+      } else if (c === "%") word += specifier(value[i++]);
+      else word += c;
+    }
+    if (quote) {
+      if (value[i] !== quote) throw new Error(`Environment=${value}: unterminated quote`);
+      i++;
+    }
+    words.push(word);
+  }
+  return words;
+}

@@ -13,10 +13,10 @@ import { join } from "node:path";
 import { expect } from "vitest";
 import { scenario } from "../../conformance/binding.js";
 import { walk, type NixNode } from "../../conformance/static/nix-ast.js";
-import { Attrs, NixConfig, Pkg, plain, type Value } from "../../conformance/static/nix-config.js";
+import { Attrs, NixConfig, NixPath, Pkg, plain, replaceUnitLine, type Value } from "../../conformance/static/nix-config.js";
 import { NixRepo, repoRoot } from "../../conformance/static/nix-fidelity.js";
 import { program, shellCommands } from "../../conformance/static/shell-commands.js";
-import { lastSetting, listSetting, parseUnit, renderSection } from "../../conformance/static/unit-file.js";
+import { environmentOf, lastSetting, listSetting, parseUnit } from "../../conformance/static/unit-file.js";
 import { mutatedRepo } from "./mutated-repo.js";
 
 const onHost = { targets: ["host"] } as const;
@@ -38,17 +38,26 @@ function unitText(cfg: NixConfig, name: string): string {
 }
 
 /**
- * NixOS writes `systemd.<type>s.<name>` with overrideStrategy = "asDropin" as a
- * drop-in: `unitConfig` into [Unit], `<type>Config`/`serviceConfig` into its section.
+ * Units defined twice: NixOS turns `systemd.<type>s.<name>` into a definition of
+ * `systemd.units."<name>.<type>"` whose `text` is a single string, so a unit installed
+ * from a file and also declared through services/timers/... (even as an `asDropin`)
+ * does not evaluate.
  */
-function dropIn(cfg: NixConfig, type: "services" | "timers", name: string): string {
-  const def = cfg.value(["systemd", type, name]);
-  if (def === undefined) return "";
-  const a = attrs(def);
-  expect(a.get("overrideStrategy"), `systemd.${type}.${name}.overrideStrategy`).toBe("asDropin");
-  const section = type === "timers" ? "Timer" : "Service";
-  const body = plain(a.get(type === "timers" ? "timerConfig" : "serviceConfig")) as Record<string, unknown> | undefined;
-  return body ? renderSection(section, body) : "";
+function unitsDefinedTwice(cfg: NixConfig): string[] {
+  const fromFiles = new Set(names(cfg.value(["systemd", "units"])));
+  const twice: string[] = [];
+  for (const type of ["services", "timers", "sockets", "paths", "targets", "mounts", "slices"]) {
+    for (const name of names(cfg.value(["systemd", type]))) if (fromFiles.has(`${name}.${type.slice(0, -1)}`)) twice.push(`${name}.${type.slice(0, -1)}`);
+  }
+  return twice;
+}
+
+/** `nix/unit-files.nix`'s replaceLine run by the host's Nix (it uses builtins only). */
+function nixReplaceLine(file: string, prefix: string, line: string): { text?: string; error?: string } {
+  const expr = `(import ${join(root, "nix/unit-files.nix")} { lib = null; }).replaceLine ${file} ${JSON.stringify(prefix)} ${JSON.stringify(line)}`;
+  const r = spawnSync("nix-instantiate", ["--eval", "--strict", "--json", "-E", `(${expr}).text`], { encoding: "utf8" });
+  if (r.status === 0) return { text: JSON.parse(r.stdout) as string };
+  return { error: /error: (.*)/.exec(r.stderr)?.[1] ?? r.stderr };
 }
 
 scenario("auth.sshd-policy.config", onHost, () => {
@@ -72,22 +81,39 @@ scenario("auth.sshd-policy.config", onHost, () => {
 
 scenario("upgrade.timer.schedule", onHost, () => {
   const effective = (cfg: NixConfig) => {
-    const timer = parseUnit(unitText(cfg, "os-upgrade.timer") + dropIn(cfg, "timers", "os-upgrade"));
-    const service = parseUnit(unitText(cfg, "os-upgrade.service") + dropIn(cfg, "services", "os-upgrade"));
+    const timer = parseUnit(unitText(cfg, "os-upgrade.timer"));
+    const service = parseUnit(unitText(cfg, "os-upgrade.service"));
     return {
       OnBootSec: listSetting(timer, "Timer", "OnBootSec"),
       OnUnitActiveSec: listSetting(timer, "Timer", "OnUnitActiveSec"),
       RandomizedDelaySec: lastSetting(timer, "Timer", "RandomizedDelaySec"),
       Type: lastSetting(service, "Service", "Type"),
+      url: environmentOf(service).OS_UPGRADE_URL,
     };
   };
-  expect(effective(rock64)).toEqual({ OnBootSec: ["5min"], OnUnitActiveSec: ["1h"], RandomizedDelaySec: "10min", Type: "oneshot" });
+  expect(effective(rock64)).toEqual({ OnBootSec: ["5min"], OnUnitActiveSec: ["1h"], RandomizedDelaySec: "10min", Type: "oneshot", url: "http://localhost/updates" });
   expect(rock64.optionDefault(["os-upgrade", "pollingInterval"])).toBe("1h");
-  const sixHours = new NixConfig(repo, "rock64", { "os-upgrade.pollingInterval": "6h" });
-  expect(effective(sixHours)).toEqual({ OnBootSec: ["5min"], OnUnitActiveSec: ["6h"], RandomizedDelaySec: "10min", Type: "oneshot" });
-  // Without the reset the drop-in adds a second trigger instead of replacing 1h.
-  const noReset = mutatedRepo(root, "modules/os-upgrade.nix", /OnUnitActiveSec = \[\s*""\s*cfg\.pollingInterval\s*\];/, "OnUnitActiveSec = cfg.pollingInterval;");
-  expect(effective(new NixConfig(noReset, "rock64", { "os-upgrade.pollingInterval": "6h" })).OnUnitActiveSec).toEqual(["1h", "6h"]);
+  // The option values are in the unit text itself: NixOS keeps one text per unit, so
+  // nothing else of ours may declare these units (a drop-in would not evaluate).
+  expect(unitsDefinedTwice(rock64)).toEqual([]);
+  const url = 'http://updates.example.test/a b/"q"/%41\\x';
+  const sixHours = new NixConfig(repo, "rock64", { "os-upgrade.pollingInterval": "6h", "os-upgrade.serverUrl": url });
+  expect(effective(sixHours)).toEqual({ OnBootSec: ["5min"], OnUnitActiveSec: ["6h"], RandomizedDelaySec: "10min", Type: "oneshot", url });
+  // Apart from the replaced lines the units are the twin's files.
+  const otherLines = (text: string) => text.split("\n").filter((l) => !/^(OnUnitActiveSec|Environment=OS_UPGRADE_URL)=?/.test(l.replace(/^Environment="/, "Environment=")));
+  for (const unit of ["os-upgrade.timer", "os-upgrade.service"]) expect(otherLines(unitText(sixHours, unit)), unit).toEqual(otherLines(readFileSync(join(root, "device/units", unit), "utf8")));
+  // The reader's replaceLine is the Nix function's: same text, same refusal.
+  expect(nixReplaceLine(join(root, "device/units/os-upgrade.timer"), "OnUnitActiveSec=", "OnUnitActiveSec=6h")).toEqual({ text: unitText(sixHours, "os-upgrade.timer") });
+  const noLine = join(mkdtempSync(join(tmpdir(), "unit-")), "os-upgrade.timer");
+  writeFileSync(noLine, readFileSync(join(root, "device/units/os-upgrade.timer"), "utf8").replace(/^OnUnitActiveSec=.*\n/m, ""));
+  expect(nixReplaceLine(noLine, "OnUnitActiveSec=", "OnUnitActiveSec=6h").error).toMatch(/os-upgrade\.timer has 0 lines starting with `OnUnitActiveSec=`/);
+  expect(() => replaceUnitLine({ file: new NixPath(noLine), text: readFileSync(noLine, "utf8") }, "OnUnitActiveSec=", "OnUnitActiveSec=6h")).toThrow(/os-upgrade\.timer has 0 lines starting with `OnUnitActiveSec=`/);
+  // A module that stops substituting the option is noticed ...
+  const dropped = mutatedRepo(root, "modules/os-upgrade.nix", /\(units\.replaceLine \.\.\/device\/units\/os-upgrade\.timer [^\n]*\)/, "../device/units/os-upgrade.timer");
+  expect(effective(new NixConfig(dropped, "rock64", { "os-upgrade.pollingInterval": "6h" })).OnUnitActiveSec).toEqual(["1h"]);
+  // ... and so is a drop-in declared next to the installed unit.
+  const twice = mutatedRepo(root, "modules/os-upgrade.nix", "    (lib.mkIf cfg.useHawkbit {", '    (lib.mkIf (!cfg.useHawkbit) { systemd.timers.os-upgrade.overrideStrategy = "asDropin"; })\n    (lib.mkIf cfg.useHawkbit {');
+  expect(unitsDefinedTwice(new NixConfig(twice, "rock64"))).toEqual(["os-upgrade.timer"]);
 });
 
 scenario("lan.wait-online.options", onHost, () => {
