@@ -72,10 +72,20 @@ in
       }
     ];
 
-    environment.systemPackages = [ pkgs.rauc ];
+    # RAUC's uboot backend runs fw_printenv/fw_setenv (libubootenv, reading the
+    # hardware module's /etc/fw_env.config). The rauc package's unit gets its PATH
+    # only from this drop-in, so the tools go on its `path` as well as on the
+    # system path for the boot-count and recovery scripts and for operators.
+    environment.systemPackages = [
+      pkgs.rauc
+      pkgs.libubootenv
+    ];
     systemd.packages = [ pkgs.rauc ];
     services.dbus.packages = [ pkgs.rauc ];
-    systemd.services.rauc.wantedBy = [ "multi-user.target" ];
+    systemd.services.rauc = {
+      wantedBy = [ "multi-user.target" ];
+      path = [ pkgs.libubootenv ];
+    };
 
     environment.etc."rauc/ca.cert.pem".source = cfg.keyringCert;
     environment.etc."rauc/system.conf".text = ''

@@ -8,7 +8,7 @@
 #   };
 #
 # Enabling it is the change specs/changes/enable-hardware-watchdog.
-{ lib, ... }:
+{ lib, pkgs, ... }:
 let
   units = import ../nix/unit-files.nix { inherit lib; };
 in
@@ -19,5 +19,8 @@ in
   };
 
   # Boot-count bookkeeping runs regardless: every boot logs slot and attempts left.
+  # The script reads the counters with fw_printenv from the unit's PATH
+  # (/run/current-system/sw/bin on NixOS).
   systemd.units = units.install [ ../device/units/watchdog-boot-count.service ];
+  environment.systemPackages = [ pkgs.libubootenv ];
 }

@@ -115,6 +115,10 @@ scenario("rauc.system-conf.keys", onArtifacts, ({ context }) => {
   // Rock64, declared: the system.conf rauc.nix renders with the rock64 option values.
   const conf = parseIni(declaredEtc(rock64, "rauc/system.conf")!.text);
   expect(conf.system).toEqual({ compatible: "rock64", ...SYSTEM_KEYS });
+  // bootloader=uboot has RAUC run fw_printenv/fw_setenv: the rauc package's unit
+  // gets its PATH only from NixOS's drop-in (systemd.services.rauc.path).
+  expect(pkgAttrs(rock64, ["systemd", "services", "rauc", "path"])).toContain("libubootenv");
+  expect(pkgAttrs(rock64, ["environment", "systemPackages"])).toContain("libubootenv");
   const keyringRel = conf.keyring!.path!.replace(/^\/etc\//, "");
   const keyring = attrs(rock64.value(["environment", "etc", keyringRel])).get("source");
   expect(keyring).toBeInstanceOf(NixPath);
