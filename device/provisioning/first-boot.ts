@@ -1,5 +1,4 @@
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { writeFileAtomic } from "../../compiler/fs/atomic-write.js";
 import { importConfig } from "./import.js";
 import { describe } from "./issues.js";
@@ -14,7 +13,12 @@ export const APPLY_UNITS = ["quadlet-sync.service", "lan-gateway-apply.service",
 
 export interface FirstBootOptions extends SourceOptions {
   rauc: boolean;
-  development: boolean;
+  /**
+   * Runs after the slot is confirmed and before the sentinel, with the config root.
+   * Only the DEVELOPMENT=1 entry (main.development.ts) passes one: production
+   * bundles carry no code that creates the SSH-on-WAN flag (fw.ssh-wan-manual).
+   */
+  beforeSentinel?: (configRoot: string) => void;
   pollMs: number;
   /** runs a command; the default spawns it */
   run?: (cmd: string, args: string[]) => { code: number; output: string };
@@ -76,7 +80,7 @@ export async function firstBoot(o: FirstBootOptions): Promise<number> {
       return 1;
     }
   }
-  if (o.development && !existsSync(`${p.configRoot}/ssh-wan-enabled`)) writeFileAtomic(`${p.configRoot}/ssh-wan-enabled`, "");
+  o.beforeSentinel?.(p.configRoot);
   writeFileAtomic(p.sentinel, "");
   o.log(`provisioning complete; wrote ${p.sentinel}`);
   return 0;

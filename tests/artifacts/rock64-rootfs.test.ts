@@ -269,12 +269,13 @@ scenario("auth.no-default-credentials.image", { ...onArtifacts, timeout: 600_000
 });
 
 scenario("auth.development-build.same-policy", onArtifacts, () => {
-  // The seed's development mode is a run-time switch of first boot (`first-boot
-  // --development` seeds the SSH-on-WAN flag). No build input reads DEVELOPMENT: no
-  // Nix file calls builtins.getEnv (flakes evaluate purely anyway) and the twin build
-  // scripts never expand it, so the images "with and without DEVELOPMENT=1" are the
-  // same build, and their accounts, sshd_config and PAM declarations identical. If a
-  // build ever reads it, this check fails and must compare both evaluations instead.
+  // Development mode changes only which provisioning entry the runtime bundles
+  // (`device/build.ts --development` takes device/provisioning/main.development.ts,
+  // whose first boot also seeds the SSH-on-WAN flag). No Nix file calls
+  // builtins.getEnv (flakes evaluate purely anyway) and the twin build scripts never
+  // expand DEVELOPMENT, so accounts, sshd_config and PAM declarations are the same
+  // in both builds. If a build ever reads it, this check fails and must compare both
+  // evaluations instead.
   const getEnv: string[] = [];
   const nixFiles = [...configurationModules(repo, "rock64").files, "flake.nix", ...["squashfs", "rauc-bundle", "image", "boot-vfat", "boot-script", "runtime"].map((n) => `nix/${n}.nix`)];
   for (const file of nixFiles) {
