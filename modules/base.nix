@@ -271,6 +271,8 @@ in
     # CRIU-free overlay in flake.nix.
     virtualisation.podman.enable = true;
     virtualisation.containers.containersConf.settings.containers.log_driver = "journald";
+    # Image storage on /data, from the same file the twin installs.
+    virtualisation.containers.storage.settings = lib.importTOML ../device/etc/containers/storage.conf;
 
     environment.etc."issue".text = ''
       AtomicNix ${cfg.buildId} (\l)

@@ -41,10 +41,12 @@ cache=${ATOMICNIX_TWIN_CACHE:-/var/cache/atomicnix/twin}
 case "$cache" in "$repo"/*) die "ATOMICNIX_TWIN_CACHE must be outside the repository" ;; esac
 
 kernel_pkg=linux-image-$arch
-# The gateway's package set: the NixOS modules' services plus what the initrd
+# The gateway's package set: the NixOS modules' services (systemd-container is
+# machined, and dbus-user-session the user bus, which NixOS always has: `systemctl --user
+# -M appsvc@` needs both) plus what the initrd
 # copies out of the root (busybox-static, fdisk's sfdisk, dosfstools, f2fs-tools).
 PACKAGES=(
-  systemd systemd-sysv udev dbus libpam-systemd
+  systemd systemd-sysv udev dbus dbus-user-session libpam-systemd systemd-container
   openssh-server rauc rauc-service
   dnsmasq-base dnsmasq chrony nftables iproute2 rsyslog
   podman uidmap passt crun
@@ -121,7 +123,7 @@ ensure_certs() {
 
 runtime_inputs() {
   sha256sum < "$certs_dir/dev.ca.cert.pem"
-  (cd "$repo" && find dist/device device/units device/etc device/scripts twin/rootfs twin/install-runtime.sh -type f 2>/dev/null | LC_ALL=C sort | xargs sha256sum)
+  (cd "$repo" && find dist/device device/units device/etc device/scripts twin/rootfs twin/install-runtime.sh twin/make-probe-image.sh -type f 2>/dev/null | LC_ALL=C sort | xargs sha256sum)
 }
 
 build_runtime_bundle() {

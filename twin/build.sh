@@ -50,7 +50,7 @@ if [ ! -f "$imgdir/twin.img" ]; then
   bash "$here/build-initrd.sh" "$root" "$tmp/initrd"
   say "squashfs (zstd level $level)"
   s=$SECONDS
-  bash "$repo/nix/scripts/build-squashfs.sh" "$root" "$tmp/rootfs.squashfs" --level "$level" >&2
+  bash "$repo/nix/scripts/build-squashfs.sh" "$root" "$tmp/rootfs.squashfs" --level "$level" --owners keep >&2
   say "squashfs done in $((SECONDS - s)) s ($(du -h "$tmp/rootfs.squashfs" | cut -f1))"
   bash "$repo/nix/scripts/build-boot-vfat.sh" "$tmp/boot.vfat" --kernel "$tmp/vmlinuz" --initrd "$tmp/initrd" >&2
   printf 'BOOT_ORDER=A B\nBOOT_A_LEFT=3\nBOOT_B_LEFT=3\n' > "$tmp/uboot-env.txt"

@@ -54,6 +54,11 @@ if [ -d "$repo/device/etc" ]; then
   done < <(find "$repo/device/etc" -type f -print0 | LC_ALL=C sort -z)
 fi
 
+# TEST ASSET (twin only): an offline application image for provisioning tests
+# (Image = "oci-archive:/usr/lib/atomicnix/twin/probe-image.tar"); no registry is reachable.
+install -d -m 0755 "$root/usr/lib/atomicnix/twin"
+bash "$repo/twin/make-probe-image.sh" "$root/usr/bin/busybox" "$root/usr/lib/atomicnix/twin/probe-image.tar" "$(chroot "$root" dpkg --print-architecture)"
+
 # ---- the twin's own files (system.conf, fstab, drop-ins, test shell)
 cp -a --no-preserve=ownership "$repo/twin/rootfs/." "$root/"
 

@@ -130,6 +130,9 @@ export function applyFiles(plan: SyncPlan, root: string): void {
   const home = join(root, plan.user.home);
   if (!existsSync(home)) throw new Error(`home of ${plan.user.name} (${home}) does not exist`);
   mkdirOwned(home, [".config", "containers", "systemd"], plan.user);
+  // rootless_storage_path of device/etc/containers/storage.conf; the user cannot create it below root's /data
+  mkdirSync(join(root, "data", "containers", "users"), { recursive: true, mode: 0o711 });
+  mkdirOwned(join(root, "data", "containers", "users"), [plan.user.name], plan.user);
   for (const f of plan.install) {
     writeFileAtomic(f.path, f.content, 0o644);
     if (f.owner) chownSync(f.path, f.owner.uid, f.owner.gid);

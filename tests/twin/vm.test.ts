@@ -1,42 +1,173 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, type TestContext } from "vitest";
 import { scenario } from "../../conformance/binding.js";
 import { currentTarget } from "../../conformance/targets.js";
-import { VmTarget } from "../../conformance/targets/vm/vm.js";
-import { locateTwin } from "../../twin/locate.js";
+import { VmTarget, WAN_SERVICE_ADDRESS, type BootRecord } from "../../conformance/targets/vm/vm.js";
+import { locateTwin, type TwinBuild } from "../../twin/locate.js";
+import { certs, place, plainBundle, sharedBundle, unhealthyRootfs } from "./vm-bundles.js";
 
-// Device scenarios on the QEMU twin: one fresh flash, booted once (TCG, ~60 s) and
-// shared by the tests of this file. Runs only with ATOMICNIX_TARGET=vm.
-let vm: VmTarget | undefined;
-let booting: Promise<VmTarget> | undefined;
-let scratch: string | undefined;
+/**
+ * The device lifecycle on the QEMU twin, one fresh flash driven through it in order
+ * (TCG boots take ~45 s, so the scenarios share the device instead of each flashing
+ * its own): first boot with a /boot seed, refused bundles, power cuts during an
+ * install, install, watchdog-driven rollback, health-driven rollback, reprovisioning
+ * after a /data wipe, and an update from the reference update server. Each test
+ * checks its own preconditions, so a failure names the step that broke the chain.
+ * Runs only with ATOMICNIX_TARGET=vm (npx tsx twin/run-suite.ts).
+ */
+const SLOW = { targets: ["vm"] as const, timeout: 900_000 };
+const MiB = 1024 * 1024;
+const BOOT_B_OFFSET = 1168 * MiB;
+
+interface Lifecycle {
+  vm: VmTarget;
+  build: TwinBuild;
+  scratch: string;
+  share: string;
+  adminKey: string;
+  seed: string;
+  updatePort: number;
+  consolePort: number;
+  /** SHA-256 of boot-a and rootfs-a when slot A was last known good */
+  slotA?: [string, string];
+  /** the random value of part.data-persistence.update-rollback */
+  testFile?: string;
+}
+
+let life: Lifecycle | undefined;
+let starting: Promise<Lifecycle> | undefined;
+let updateServer: ChildProcess | undefined;
+
 afterAll(async () => {
-  if (vm) {
-    await vm.stop();
-    console.log(`vm twin: ${vm.describe().boots} boot(s), boot times ms ${vm.bootTimes.join(", ")}, slots ${vm.bootedSlots.join(" ")}`);
+  updateServer?.kill();
+  if (life) {
+    await life.vm.stop();
+    console.log(`vm twin: ${life.vm.boots.length} boot(s)\n${life.vm.boots.map(describeBoot).join("\n")}`);
+    rmSync(life.scratch, { recursive: true, force: true });
   }
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
 }, 60_000);
-async function twin(context: TestContext): Promise<VmTarget> {
+
+function describeBoot(b: BootRecord): string {
+  return `  boot ${b.n}: slot ${b.slot} (tries left ${b.leftBefore} -> ${b.leftBefore - 1}), ${b.multiUserMs === undefined ? "multi-user not awaited" : `multi-user in ${(b.multiUserMs / 1000).toFixed(1)} s`}, ended: ${b.end}`;
+}
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+function seedToml(adminKey: string): string {
+  return [
+    "version = 1",
+    "[admin]",
+    `ssh_keys = [${JSON.stringify(adminKey)}]`,
+    "[firewall.inbound]",
+    "tcp = [443]",
+    "udp = [1194]",
+    "[health]",
+    'required = ["probe"]',
+    "[os_upgrade]",
+    `server_url = "http://${WAN_SERVICE_ADDRESS}:8080"`,
+    // the twin's offline application image (twin/make-probe-image.sh)
+    "[container.probe]",
+    "privileged = true",
+    "[container.probe.Container]",
+    'Image = "oci-archive:/usr/lib/atomicnix/twin/probe-image.tar"',
+    "",
+  ].join("\n");
+}
+
+async function device(context: TestContext): Promise<Lifecycle> {
   if (currentTarget() !== "vm") context.skip("not a vm run");
   const build = locateTwin();
   if ("missing" in build) return context.skip(build.missing) as never;
-  if (!build.image) return context.skip("twin built with --root-only: no image for the vm target") as never;
-  if (!booting) {
-    scratch = mkdtempSync(join(tmpdir(), "atomicnix-vm-"));
-    const t = new VmTarget({ image: build.image, workDir: scratch, imageHash: build.imageSha256, arch: build.arch });
-    vm = t;
-    booting = t.start().then(() => t);
+  if (!build.image || !build.bundle) return context.skip("twin built with --root-only: no image or bundle for the vm target") as never;
+  if (!starting) {
+    starting = (async () => {
+      const scratch = mkdtempSync(join(tmpdir(), "atomicnix-vm-"));
+      const share = join(scratch, "share");
+      mkdirSync(share);
+      place(build.bundle!, share, "twin.raucb");
+      execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "admin@vm-test", "-f", join(scratch, "admin")]);
+      const adminKey = readFileSync(join(scratch, "admin.pub"), "utf8").trim();
+      const seed = seedToml(adminKey);
+      const [updatePort, consolePort] = [await freePort(), await freePort()];
+      const vm = new VmTarget({
+        image: build.image!, workDir: join(scratch, "vm"), imageHash: build.imageSha256, arch: build.arch,
+        bootFiles: { "config.toml": seed }, share, lanForwards: { 8080: consolePort }, wanServices: { 8080: updatePort },
+      });
+      life = { vm, build, scratch, share, adminKey, seed, updatePort, consolePort };
+      await vm.start();
+      return life;
+    })();
   }
-  return booting;
+  return starting;
 }
-const SLOW = { targets: ["vm"] as const, timeout: 420_000 };
+
+/** SHA-256 of a file on the host. */
+async function fileSha256(path: string, length?: number): Promise<string> {
+  const hash = createHash("sha256");
+  await new Promise<void>((resolve, reject) => {
+    createReadStream(path, { ...(length !== undefined ? { start: 0, end: length - 1 } : {}), highWaterMark: 4 * MiB })
+      .on("data", (d) => hash.update(d))
+      .on("end", () => resolve())
+      .on("error", reject);
+  });
+  return hash.digest("hex");
+}
+
+async function slotAHashes(vm: VmTarget): Promise<[string, string]> {
+  return [await vm.partitionSha256(1), await vm.partitionSha256(2)];
+}
+
+async function allSlotHashes(vm: VmTarget): Promise<string[]> {
+  return Promise.all([1, 2, 3, 4].map((p) => vm.partitionSha256(p)));
+}
+
+interface RaucSlot {
+  bootname: string | null;
+  state: string;
+  boot_status: string | null;
+}
+async function raucStatus(vm: VmTarget): Promise<{ booted: string; slots: Record<string, RaucSlot> }> {
+  const s = JSON.parse(await vm.succeed("rauc status --output-format=json")) as { booted: string; slots: Record<string, RaucSlot>[] };
+  return { booted: s.booted, slots: Object.assign({}, ...s.slots) as Record<string, RaucSlot> };
+}
+
+async function mountShare(vm: VmTarget): Promise<void> {
+  await vm.succeed("mountpoint -q /mnt/host || { mkdir -p /mnt/host && mount -t 9p -o trans=virtio,ro host /mnt/host; }");
+}
+
+async function cmdlineSlot(vm: VmTarget): Promise<string | undefined> {
+  return /rauc\.slot=(\S+)/.exec(await vm.succeed("cat /proc/cmdline"))?.[1];
+}
+
+/** Boots until slot A comes up again, for the rollback scenarios; returns the records of these boots. */
+async function bootUntilSlotA(vm: VmTarget, failBoot: (record: BootRecord) => Promise<void>): Promise<BootRecord[]> {
+  const seen: BootRecord[] = [];
+  for (let i = 0; i < 5; i++) {
+    const record = vm.current!;
+    seen.push(record);
+    if (record.slot === "A") return seen;
+    await failBoot(record);
+    await vm.powerOn("shell");
+  }
+  throw new Error(`no boot of slot A after ${seen.length} boots: ${seen.map((b) => b.slot).join(" ")}`);
+}
+
+// ---- first boot: the fresh flash completes its layout and provisions itself from /boot
 
 scenario("part.first-boot-repart.creates", SLOW, async ({ context }) => {
-  const t = await twin(context);
-  const table = JSON.parse(await t.succeed("sfdisk --json /dev/vda")) as { partitiontable: { lastlba: number; partitions: { start: number; size: number; name: string; type: string }[] } };
+  const { vm } = await device(context);
+  const table = JSON.parse(await vm.succeed("sfdisk --json /dev/vda")) as { partitiontable: { lastlba: number; partitions: { start: number; size: number; name: string; type: string }[] } };
   const parts = table.partitiontable.partitions;
   expect(parts.map((p) => p.name)).toEqual(["boot-a", "rootfs-a", "boot-b", "rootfs-b", "data"]);
   expect([parts[2]!.start, parts[2]!.size]).toEqual([2392064, 262144]);
@@ -44,20 +175,48 @@ scenario("part.first-boot-repart.creates", SLOW, async ({ context }) => {
   expect(parts[4]!.start).toBe(4751360);
   const dataEnd = parts[4]!.start + parts[4]!.size - 1;
   expect(table.partitiontable.lastlba - dataEnd).toBeLessThanOrEqual(2048);
-  expect(await t.succeed("blkid -o value -s TYPE /dev/vda3")).toBe("vfat\n");
-  expect(await t.succeed("blkid -o value -s TYPE /dev/vda5")).toBe("f2fs\n");
-  expect((await t.exec("test -e /run/atomicnix/fresh-flash")).code).toBe(0);
+  // part.gpt-types: boot partitions XBOOTLDR, root slots root-arm64 (the seed's types), data Linux
+  expect(parts.map((p) => p.type)).toEqual([
+    "BC13C2FF-59E6-4262-A352-B275FD6F7172", "B921B045-1DF0-41C3-AF44-4C6F280D3FAE",
+    "BC13C2FF-59E6-4262-A352-B275FD6F7172", "B921B045-1DF0-41C3-AF44-4C6F280D3FAE",
+    "0FC63DAF-8483-4772-8E79-3D69D8477DE4",
+  ]);
+  expect(await vm.succeed("blkid -o value -s TYPE /dev/vda3")).toBe("vfat\n");
+  expect(await vm.succeed("blkid -o value -s TYPE /dev/vda5")).toBe("f2fs\n");
+  expect((await vm.exec("test -e /run/atomicnix/fresh-flash")).code).toBe(0);
+});
+
+scenario("prov.sources.fresh-flash", SLOW, async ({ context }) => {
+  const { vm, seed } = await device(context);
+  await vm.waitUntil("test -e /data/.completed_first_boot", "first-boot to complete from /boot/config.toml", 300_000);
+  expect(await vm.succeed("cat /boot/config.toml")).toBe(seed);
+  expect((await vm.exec("cmp /data/config/config.toml /boot/config.toml")).code, "stored config byte-identical to the seed").toBe(0);
+  const status = await raucStatus(vm);
+  const booted = Object.values(status.slots).find((s) => s.bootname === status.booted)!;
+  expect(booted.boot_status).toBe("good");
+  expect((await vm.exec("test -e /data/config/ssh-wan-enabled")).code, "no WAN SSH flag on a production seed").not.toBe(0);
+  expect(await vm.succeed("journalctl -b -o cat -u first-boot.service")).toMatch(/\/boot\/config\.toml: imported/);
+});
+
+scenario("verify.first-boot.provisioned", SLOW, async ({ context }) => {
+  const { vm } = await device(context);
+  await vm.waitForUnit("first-boot.service", 300_000);
+  expect((await vm.exec("test -f /data/.completed_first_boot")).code).toBe(0);
+  const status = await raucStatus(vm);
+  expect(status.booted).toBe("A");
+  expect(status.slots["boot.0"]!.boot_status).toBe("good");
+  // the provisioned application runs: the health check of later boots depends on it
+  expect(await vm.succeed("systemctl is-active probe.service")).toBe("active\n");
 });
 
 scenario("rauc.slots.status", SLOW, async ({ context }) => {
-  const t = await twin(context);
-  await t.waitForUnit("rauc.service", 30_000);
-  expect(await t.succeed("systemctl is-active rauc.service")).toBe("active\n");
-  const status = JSON.parse(await t.succeed("rauc status --output-format=json")) as { booted: string; slots: Record<string, { bootname: string | null; state: string; parent: string | null }>[] };
+  const { vm } = await device(context);
+  await vm.waitForUnit("rauc.service", 30_000);
+  expect(await vm.succeed("systemctl is-active rauc.service")).toBe("active\n");
+  const status = JSON.parse(await vm.succeed("rauc status --output-format=json")) as { booted: string; slots: Record<string, { bootname: string | null; state: string; parent: string | null }>[] };
   const slots = Object.assign({}, ...status.slots) as Record<string, { bootname: string | null; state: string; parent: string | null }>;
   expect(Object.keys(slots).sort()).toEqual(["boot.0", "boot.1", "rootfs.0", "rootfs.1"]);
-  const cmdlineSlot = /rauc\.slot=(\S+)/.exec(await t.succeed("cat /proc/cmdline"))?.[1];
-  expect(status.booted).toBe(cmdlineSlot);
+  expect(status.booted).toBe(await cmdlineSlot(vm));
   const bootedBoot = Object.entries(slots).find(([, s]) => s.bootname === status.booted)!;
   expect(bootedBoot[1].state).toBe("booted");
   const child = Object.entries(slots).find(([, s]) => s.parent === bootedBoot[0])!;
@@ -65,4 +224,312 @@ scenario("rauc.slots.status", SLOW, async ({ context }) => {
   for (const [name, s] of Object.entries(slots)) {
     if (name !== bootedBoot[0] && name !== child[0]) expect(s.state, name).toBe("inactive");
   }
+});
+
+scenario("boot.counter.decrement", SLOW, async ({ context }) => {
+  const { vm } = await device(context);
+  const first = vm.boots[0]!;
+  expect([first.slot, first.leftBefore], "the fresh flash: slot A first with 3 tries").toEqual(["A", 3]);
+  expect(await cmdlineSlot(vm)).toBe("A");
+  await vm.waitUntil("systemctl show -P ActiveState watchdog-boot-count.service | grep -qx inactive && journalctl -b -o cat -u watchdog-boot-count.service | grep -q slot=", "watchdog-boot-count.service", 60_000);
+  const journal = await vm.succeed("journalctl -b -o cat -u watchdog-boot-count.service");
+  expect(journal).toMatch(/^slot=A left=2 /m);
+});
+
+scenario("boot.script.cmdline", SLOW, async ({ context }) => {
+  const { vm } = await device(context);
+  const cmdline = (await vm.succeed("cat /proc/cmdline")).trim().split(/\s+/);
+  expect(cmdline).toContain("root=fstab");
+  const slot = cmdline.find((w) => w.startsWith("rauc.slot="))!.slice("rauc.slot=".length);
+  expect(slot).toBe((await raucStatus(vm)).booted);
+  const lower = cmdline.find((w) => w.startsWith("atomicnix.lowerdev="))!.slice("atomicnix.lowerdev=".length);
+  // the rootfs slot whose parent is the boot slot with this bootname, in /etc/rauc/system.conf
+  const conf = await vm.succeed("cat /etc/rauc/system.conf");
+  const sections = Object.fromEntries([...conf.matchAll(/^\[slot\.([^\]]+)\]\n((?:[^[\n][^\n]*\n?)*)/gm)].map((m) => [m[1]!, Object.fromEntries(m[2]!.trim().split("\n").map((l) => l.split("=", 2) as [string, string]))]));
+  const bootSlot = Object.keys(sections).find((k) => sections[k]!.bootname === slot)!;
+  const rootfs = Object.keys(sections).find((k) => sections[k]!.parent === bootSlot)!;
+  expect(lower).toBe(sections[rootfs]!.device);
+});
+
+// ---- bundles the device must refuse: nothing changes
+
+scenario("rauc.signature.foreign-ca", SLOW, async ({ context }) => {
+  const { vm, build, share } = await device(context);
+  const foreign = sharedBundle(join(share, "foreign.raucb"), { boot: build.bootVfat!, rootfs: build.rootfs!, version: "25.11.9.twin", certs: certs(build, "foreign") });
+  await mountShare(vm);
+  const before = { hashes: await allSlotHashes(vm), env: await vm.readEnv(), status: await raucStatus(vm) };
+  const r = await vm.exec(`rauc install /mnt/host/${foreign.split("/").pop()}`, { timeoutMs: 300_000 });
+  expect(r.code).not.toBe(0);
+  expect(r.stdout + r.stderr).toMatch(/signature|verif/i);
+  expect(await allSlotHashes(vm)).toEqual(before.hashes);
+  expect(await vm.readEnv()).toEqual(before.env);
+  const after = await raucStatus(vm);
+  expect(Object.fromEntries(Object.entries(after.slots).map(([k, s]) => [k, s.boot_status]))).toEqual(Object.fromEntries(Object.entries(before.status.slots).map(([k, s]) => [k, s.boot_status])));
+  rmSync(foreign, { force: true });
+});
+
+scenario("rauc.signature.plain-format", SLOW, async ({ context }) => {
+  const { vm, build, share } = await device(context);
+  plainBundle(join(share, "plain.raucb"), certs(build, "dev"), "25.11.9.twin");
+  await mountShare(vm);
+  const before = await allSlotHashes(vm);
+  const r = await vm.exec("rauc install /mnt/host/plain.raucb", { timeoutMs: 300_000 });
+  expect(r.code).not.toBe(0);
+  expect(r.stdout + r.stderr).toMatch(/plain/i);
+  expect(await allSlotHashes(vm)).toEqual(before);
+});
+
+// ---- power cuts while rootfs-b is written, then a complete install
+
+/** Starts `rauc install` in the background and returns once it reports at least `percent`. */
+async function installUntil(vm: VmTarget, percent: number): Promise<{ percent: number; line: string }> {
+  await vm.succeed("rm -f /run/install.log; (rauc install /mnt/host/twin.raucb > /run/install.log 2>&1 &)");
+  const deadline = Date.now() + 300_000;
+  while (Date.now() < deadline) {
+    const log = (await vm.exec("tail -c 400 /run/install.log")).stdout;
+    const last = [...log.matchAll(/(\d+)%/g)].at(-1);
+    if (last && Number(last[1]) >= percent) return { percent: Number(last[1]), line: log.trim().split("\n").at(-1)! };
+    if (/failed|succeeded/i.test(log)) throw new Error(`install ended before ${percent}%: ${log}`);
+  }
+  throw new Error(`rauc install never reported ${percent}%`);
+}
+
+scenario("boot.power-cut.mid-install", SLOW, async ({ context }) => {
+  const l = await device(context);
+  const { vm } = l;
+  await vm.waitForUnit("first-boot.service", 300_000);
+  expect((await raucStatus(vm)).slots["boot.0"]!.boot_status, "slot A committed").toBe("good");
+  l.slotA = await slotAHashes(vm);
+  const cuts: string[] = [];
+  for (const target of [40, 70]) {
+    await mountShare(vm);
+    const { percent: at, line } = await installUntil(vm, target);
+    cuts.push(line);
+    expect(at, "cut between 20 and 80 percent").toBeLessThanOrEqual(80);
+    await vm.cutPower();
+    expect(vm.current!.end).toBe("power-cut");
+    expect(await slotAHashes(vm), `slot A after a cut at ${at}%`).toEqual(l.slotA);
+    expect((await vm.readEnv()).BOOT_ORDER?.split(" ")[0], `first in BOOT_ORDER after a cut at ${at}%`).toBe("A");
+    const record = await vm.powerOn();
+    expect(record.slot).toBe("A");
+    expect(await cmdlineSlot(vm)).toBe("A");
+    expect(record.multiUserMs, "reached multi-user.target").toBeGreaterThan(0);
+  }
+  expect(cuts.some((line) => /rootfs\.1/.test(line)), `a cut while rootfs-b was written: ${cuts.join(" | ")}`).toBe(true);
+  await mountShare(vm);
+  const r = await vm.exec("rauc install /mnt/host/twin.raucb", { timeoutMs: 600_000 });
+  expect(r.code, r.stderr).toBe(0);
+  // "the following boot has rauc.slot=B": boot.install-order.env reboots and checks it
+});
+
+scenario("rauc.inactive-only.hashes", SLOW, async ({ context }) => {
+  const l = await device(context);
+  const { vm, build } = l;
+  expect(l.slotA, "the install of boot.power-cut.mid-install ran").toBeDefined();
+  expect(await slotAHashes(vm)).toEqual(l.slotA);
+  const rootfsSize = statSync(build.rootfs!).size;
+  expect(await vm.partitionSha256(4, rootfsSize), "rootfs-b starts with the bundle's rootfs image").toBe(await fileSha256(build.rootfs!));
+  // boot-b holds the files of the bundle's boot image, byte for byte
+  const list = (image: string) => execFileSync("mdir", ["-b", "-i", image, "::/"], { encoding: "utf8" }).trim().split("\n").map((p) => p.replace(/^::\//, "")).sort();
+  const bootB = `${vm.disk}@@${BOOT_B_OFFSET}`;
+  const files = list(build.bootVfat!);
+  expect(files.length).toBeGreaterThan(0);
+  expect(list(bootB)).toEqual(files);
+  for (const f of files) {
+    const a = execFileSync("mtype", ["-i", build.bootVfat!, `::/${f}`]);
+    const b = execFileSync("mtype", ["-i", bootB, `::/${f}`]);
+    expect(createHash("sha256").update(b).digest("hex"), f).toBe(createHash("sha256").update(a).digest("hex"));
+  }
+});
+
+scenario("boot.install-order.env", SLOW, async ({ context }) => {
+  const l = await device(context);
+  const { vm } = l;
+  expect(await vm.succeed("fw_printenv BOOT_ORDER BOOT_B_LEFT")).toBe("BOOT_ORDER=B A\nBOOT_B_LEFT=3\n");
+  // part.data-persistence.update-rollback starts here: a value written on slot A
+  l.testFile = randomBytes(32).toString("hex");
+  await vm.succeed(`printf %s ${l.testFile} > /data/config/test-file && sync`);
+  await vm.reboot("shell");
+  expect(vm.current!.slot).toBe("B");
+  expect(await cmdlineSlot(vm)).toBe("B");
+});
+
+// ---- the new slot B never confirms: the watchdog resets it three times, then A boots
+
+scenario("wdog.rollback-feed.vm", SLOW, async ({ context }) => {
+  const l = await device(context);
+  const { vm } = l;
+  expect(vm.current!.slot, "an uncommitted slot B booted after the install").toBe("B");
+  const dataOnB: string[] = [];
+  const boots = await bootUntilSlotA(vm, async (record) => {
+    dataOnB.push(await vm.succeed("cat /data/config/test-file"));
+    expect((await vm.exec("test -e /data/rauc/commit-record.json")).code === 0 ? await vm.succeed("cat /data/rauc/commit-record.json") : "", `boot ${record.n}: slot B not committed`).not.toMatch(/"bootname":\s*"B"/);
+    // test-only drop-in: PID 1 feeds the i6300esb every 15 s, then is frozen
+    await vm.succeed("mkdir -p /run/systemd/system.conf.d && printf '[Manager]\\nRuntimeWatchdogSec=30s\\n' > /run/systemd/system.conf.d/90-test-watchdog.conf && systemctl daemon-reexec");
+    await vm.waitUntil("[ \"$(systemctl show -P RuntimeWatchdogUSec)\" = 30s ]", "RuntimeWatchdogUSec=30s", 30_000);
+    await vm.exec("kill -STOP 1");
+    const ended = await vm.waitForOff(240_000);
+    expect(ended.end, `boot ${ended.n} ended by`).toBe("watchdog-reset");
+    expect(ended.events.some((e) => e.event === "WATCHDOG" && e.data?.action === "reset"), "QEMU reported a WATCHDOG reset event").toBe(true);
+  });
+  expect(boots.map((b) => b.slot)).toEqual(["B", "B", "B", "A"]);
+  expect(boots.slice(0, 3).map((b) => b.leftBefore), "slot B's counter before each of its boots").toEqual([3, 2, 1]);
+  expect(boots.slice(0, 3).map((b) => b.end)).toEqual(["watchdog-reset", "watchdog-reset", "watchdog-reset"]);
+  expect(dataOnB).toEqual([l.testFile, l.testFile, l.testFile]);
+  await vm.waitUntil("systemctl is-active -q multi-user.target", "multi-user.target on slot A", 300_000);
+});
+
+scenario("part.data-persistence.update-rollback", SLOW, async ({ context }) => {
+  const l = await device(context);
+  expect(l.vm.bootedSlots.slice(-4), "boots since the install: three of B, then A").toEqual(["B", "B", "B", "A"]);
+  // the value was read on every boot of slot B in wdog.rollback-feed.vm; now after the rollback
+  expect(await l.vm.succeed("cat /data/config/test-file")).toBe(l.testFile);
+});
+
+scenario("boot.lifecycle-log.rollback", SLOW, async ({ context }) => {
+  const { vm } = await device(context);
+  expect(vm.current!.slot).toBe("A");
+  await vm.waitUntil("journalctl -b -o cat -u watchdog-boot-count.service | grep -q slot=", "watchdog-boot-count.service", 60_000);
+  const journal = await vm.succeed("journalctl -b -o cat -u watchdog-boot-count.service");
+  expect(journal).toMatch(/^slot=A left=2\b/m);
+  expect(journal).toMatch(/^rollback from=B to=A$/m);
+});
+
+// ---- an installed system that fails os-verification rolls back by itself
+
+scenario("boot.rollback.health-failure", SLOW, async ({ context }) => {
+  const l = await device(context);
+  const { vm, build, share } = l;
+  expect(vm.current!.slot).toBe("A");
+  await vm.waitForUnit("os-verification.service", 300_000);
+  expect((await raucStatus(vm)).slots["boot.0"]!.boot_status, "slot A committed").toBe("good");
+  const rootfs = unhealthyRootfs(build, join(l.scratch, "unhealthy.squashfs"));
+  sharedBundle(join(share, "unhealthy.raucb"), { boot: build.bootVfat!, rootfs, version: "25.11.2.twin", certs: certs(build, "dev") });
+  l.slotA = await slotAHashes(vm);
+  await mountShare(vm);
+  const r = await vm.exec("rauc install /mnt/host/unhealthy.raucb", { timeoutMs: 600_000 });
+  expect(r.code, r.stderr).toBe(0);
+  await vm.reboot("shell");
+  const failures: { boot: number; unitResult: string; journal: string; failedAt: number; offAt: number }[] = [];
+  const boots = await bootUntilSlotA(vm, async (record) => {
+    // verify.trial-failure.reboot: the unit fails with dnsmasq down, the device reboots on its own
+    let unit = "";
+    let journal = "";
+    let failedAt = 0;
+    while (vm.current!.end === "running" && !failedAt) {
+      const probe = await vm.exec("systemctl show -P ActiveState,Result,ExecMainStatus os-verification.service | paste -sd' '; journalctl -b -o cat -u os-verification.service", { timeoutMs: 10_000 }).catch(() => undefined);
+      if (probe && /^failed /.test(probe.stdout)) {
+        failedAt = Date.now();
+        [unit, journal] = [probe.stdout.split("\n")[0]!, probe.stdout];
+      }
+    }
+    const ended = await vm.waitForOff(180_000);
+    failures.push({ boot: record.n, unitResult: unit, journal, failedAt, offAt: Date.now() });
+    expect(ended.end, `boot ${ended.n} of slot B ended by`).toBe("guest-reset");
+  });
+  expect(boots.map((b) => b.slot), "exactly three boots of B before A").toEqual(["B", "B", "B", "A"]);
+  const status = await raucStatus(vm);
+  expect(status.slots["boot.1"]!.boot_status).toBe("bad");
+  expect(await slotAHashes(vm)).toEqual(l.slotA);
+  rollbackEvidence = { boots, failures };
+});
+let rollbackEvidence: { boots: BootRecord[]; failures: { boot: number; unitResult: string; journal: string; failedAt: number; offAt: number }[] } | undefined;
+
+scenario("verify.trial-failure.reboot", SLOW, async ({ context }) => {
+  await device(context);
+  expect(rollbackEvidence, "boot.rollback.health-failure ran").toBeDefined();
+  const { boots, failures } = rollbackEvidence!;
+  expect(failures.length).toBe(3);
+  for (const f of failures) {
+    // seen on at least the boots where the shell caught the failed state before the reset
+    if (f.failedAt) {
+      expect(f.unitResult, `boot ${f.boot}`).toMatch(/^failed exit-code [1-9]/);
+      expect(f.journal, `boot ${f.boot}`).toMatch(/dnsmasq/);
+      expect(f.offAt - f.failedAt, `boot ${f.boot}: reset after the failure (ms)`).toBeLessThanOrEqual(60_000);
+    }
+  }
+  expect(failures.filter((f) => f.failedAt).length, "the failed unit was observed on some boot").toBeGreaterThan(0);
+  expect(boots.slice(0, 3).map((b) => b.leftBefore), "each next boot shows slot B's counter one lower").toEqual([3, 2, 1]);
+});
+
+// ---- /data wiped: no replay of the boot-partition seed; the console reprovisions
+
+scenario("prov.sources.no-replay", SLOW, async ({ context }) => {
+  const l = await device(context);
+  const { vm } = l;
+  expect(vm.current!.slot, "slot A, whose /boot holds the seed").toBe("A");
+  expect((await vm.exec("test -f /boot/config.toml")).code).toBe(0);
+  const table = await vm.succeed("sfdisk --json /dev/vda");
+  await vm.succeed("find /data -mindepth 1 -maxdepth 1 -exec rm -rf {} + && sync");
+  await vm.reboot();
+  expect((await vm.exec("test -e /run/atomicnix/fresh-flash")).code).not.toBe(0);
+  expect((await vm.exec("test -e /data/config/config.toml")).code).not.toBe(0);
+  expect(await vm.succeed("systemctl is-active multi-user.target")).toBe("active\n");
+  expect(await vm.succeed("sfdisk --json /dev/vda"), "part.stable-layout.wiped-data: table unchanged").toBe(table);
+  await vm.waitForPort(8080);
+  const page = await fetch(`http://127.0.0.1:${l.consolePort}/`);
+  expect(page.status, "GET / from the LAN").toBe(200);
+  expect(await vm.succeed("systemctl show -P ActiveState first-boot.service")).toBe("activating\n");
+  expect((await vm.exec("test -e /data/.completed_first_boot")).code).not.toBe(0);
+  const posted = Date.now();
+  const res = await fetch(`http://127.0.0.1:${l.consolePort}/api/config`, { method: "POST", headers: { "Content-Type": "application/toml" }, body: l.seed });
+  expect(res.status, await res.clone().text()).toBe(200);
+  expect(((await res.json()) as { ok: boolean }).ok).toBe(true);
+  await vm.waitUntil("test -e /data/.completed_first_boot", "first-boot to complete after the console import", 60_000);
+  expect(Date.now() - posted).toBeLessThanOrEqual(60_000);
+});
+
+// ---- os-upgrade: the reference update server offers a newer bundle
+
+scenario("upgrade.download.success", SLOW, async ({ context }) => {
+  const l = await device(context);
+  const { vm, build, share } = l;
+  expect(vm.current!.slot).toBe("A");
+  await vm.waitForUnit("first-boot.service", 120_000);
+  const updates = join(share, "updates");
+  mkdirSync(updates, { recursive: true });
+  const bundle = sharedBundle(join(updates, "next.raucb"), { boot: build.bootVfat!, rootfs: build.rootfs!, version: "25.11.3.twin", certs: certs(build, "dev") });
+  const offered = await fileSha256(bundle);
+  updateServer = spawn("npx", ["tsx", join(import.meta.dirname, "../../compiler/cli/main.ts"), "update-server", "--dir", updates, "--port", String(l.updatePort), "--host", "127.0.0.1", "--keyring", build.certs + "/dev.ca.cert.pem"], { stdio: ["ignore", "pipe", "pipe"] });
+  let serverLog = "";
+  updateServer.stdout!.on("data", (d: Buffer) => (serverLog += d.toString()));
+  updateServer.stderr!.on("data", (d: Buffer) => (serverLog += d.toString()));
+  await vm.waitUntil(`curl -s -o /dev/null -w '%{http_code}' http://${WAN_SERVICE_ADDRESS}:8080/api/v1/updates/latest | grep -q .`, "the update server through the WAN", 60_000);
+  // verify.commit.success's precondition: no lan-settings.json (the gateway address is the fallback)
+  await vm.succeed("rm -f /data/config/lan-settings.json && systemctl start --no-block os-upgrade.service");
+  // the downloaded bundle, hashed while `rauc install` runs on it
+  let installed = "";
+  const deadline = Date.now() + 600_000;
+  while (!installed && Date.now() < deadline && vm.current!.end === "running") {
+    const r = await vm.exec("pgrep -af '^rauc install '", { timeoutMs: 10_000 }).catch(() => undefined);
+    const path = /^\d+ rauc install (\S+)$/m.exec(r?.stdout ?? "")?.[1];
+    if (path) {
+      installed = path;
+      expect((await vm.succeed(`sha256sum ${path}`, { timeoutMs: 120_000 })).split(" ")[0], "the installed file is the offered bundle").toBe(offered);
+    }
+  }
+  expect(installed, `rauc install ran on a bundle below /data/config/bundles\n${serverLog}`).toMatch(/^\/data\/config\/bundles\/[^/]+\.raucb$/);
+  const ended = await vm.waitForOff(600_000);
+  expect(ended.end, "the device rebooted itself").toBe("guest-reset");
+  await vm.powerOn("shell");
+  expect(await cmdlineSlot(vm)).toBe("B");
+  await vm.waitUntil("! ls /data/config/bundles/ 2>/dev/null | grep -qE '\\.(part|raucb)$'", "bundles/ emptied", 180_000);
+});
+
+scenario("verify.commit.success", SLOW, async ({ context }) => {
+  const { vm } = await device(context);
+  expect(vm.current!.slot, "slot B under trial after the update").toBe("B");
+  expect((await vm.exec("test -e /data/config/lan-settings.json")).code).not.toBe(0);
+  await vm.waitUntil("ip -4 -o addr show eth1 | grep -q ' 172.20.30.1/24 '", "eth1 172.20.30.1/24", 120_000);
+  await vm.waitForUnit("os-verification.service", 300_000);
+  expect(await vm.succeed("systemctl show -P ExecMainStatus os-verification.service")).toBe("0\n");
+  const journal = await vm.succeed("journalctl -b -o short-unix -u os-verification.service");
+  const at = (re: RegExp) => Number(journal.split("\n").find((line) => re.test(line))?.split(" ")[0]);
+  const firstRound = at(/round 1 at /);
+  const committed = at(/committed after/);
+  expect(committed - firstRound, "seconds from the first round to the commit").toBeGreaterThanOrEqual(60);
+  const status = await raucStatus(vm);
+  expect(status.booted).toBe("B");
+  expect(status.slots["boot.1"]!.boot_status).toBe("good");
+  expect(await vm.succeed("fw_printenv BOOT_ORDER BOOT_B_LEFT")).toMatch(/^BOOT_ORDER=B( A)?\nBOOT_B_LEFT=3\n$/);
 });

@@ -121,15 +121,16 @@ export class VmTarget extends TargetBase {
     return Object.fromEntries(out.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
   }
 
-  /** SHA-256 of a partition of the disk, read on the host (fast; TCG hashing is slow). */
-  async partitionSha256(partition: number): Promise<string> {
+  /** SHA-256 of a partition of the disk (or its first `length` bytes), read on the host (fast; TCG hashing is slow). */
+  async partitionSha256(partition: number, length?: number): Promise<string> {
     const table = JSON.parse(await must(["sfdisk", "--json", this.disk])) as { partitiontable: { sectorsize?: number; partitions: { node: string; start: number; size: number }[] } };
-    const p = table.partitiontable.partitions.find((x) => x.node.endsWith(String(partition)) && new RegExp(`[^0-9]${partition}$`).test(x.node));
+    const p = table.partitiontable.partitions.find((x) => new RegExp(`[^0-9]${partition}$`).test(x.node));
     if (!p) throw new Error(`no partition ${partition} on ${this.disk}`);
     const sector = table.partitiontable.sectorsize ?? 512;
+    if (length !== undefined && length > p.size * sector) throw new Error(`partition ${partition} is shorter than ${length} bytes`);
     const hash = createHash("sha256");
     await new Promise<void>((resolve, reject) => {
-      createReadStream(this.disk, { start: p.start * sector, end: (p.start + p.size) * sector - 1, highWaterMark: 4 * MiB })
+      createReadStream(this.disk, { start: p.start * sector, end: p.start * sector + (length ?? p.size * sector) - 1, highWaterMark: 4 * MiB })
         .on("data", (d) => hash.update(d))
         .on("end", () => resolve())
         .on("error", reject);
@@ -314,10 +315,10 @@ export class VmTarget extends TargetBase {
   }
 
   /** Orderly reboot: the guest's reboot ends QEMU (-no-reboot); the bootmeth runs again. */
-  async reboot(): Promise<void> {
+  async reboot(wait: "multi-user" | "shell" = "multi-user"): Promise<void> {
     this.shell?.write("systemctl reboot\n");
     await this.waitForOff(120_000);
-    await this.powerOn();
+    await this.powerOn(wait);
   }
 
   /** Kills QEMU without any sync: what the guest had not written is lost. */
