@@ -10,6 +10,9 @@ export interface KeyBlock {
   label: string;
   /** which tool loaded it, empty when neither could */
   loadedBy: string[];
+  /** byte range of the block in the file */
+  start: number;
+  end: number;
 }
 
 /**
@@ -35,7 +38,7 @@ export function privateKeyBlocks(paths: string[], base = paths.length === 1 ? pa
         const loadedBy: string[] = [];
         if (runTool("openssl", ["pkey", "-in", key, "-noout", "-passin", "pass:"]).status === 0) loadedBy.push("openssl pkey");
         if (runTool("ssh-keygen", ["-y", "-P", "", "-f", key]).status === 0) loadedBy.push("ssh-keygen -y");
-        out.push({ file: "/" + relative(base, file), label: m[1]!, loadedBy });
+        out.push({ file: "/" + relative(base, file), label: m[1]!, loadedBy, start: m.index, end: m.index + m[0].length });
       }
     }
   } finally {
