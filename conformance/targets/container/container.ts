@@ -25,10 +25,14 @@ export interface ContainerOptions {
   imageHash?: string;
   arch?: string;
   wanDhcp?: boolean;
+  /** namespace name prefix; distinct per target when one process runs two twins */
+  netPrefix?: string;
   /** extra nspawn arguments (e.g. --bind=/dev/loop-control) */
   extraArgs?: string[];
 }
 
+/** the cgroup2 mount of a hybrid host, then the legacy named systemd hierarchy */
+const CGROUP_ROOTS = ["/sys/fs/cgroup/unified", "/sys/fs/cgroup/systemd"];
 const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 export class ContainerTarget extends TargetBase {
@@ -45,7 +49,7 @@ export class ContainerTarget extends TargetBase {
 
   constructor(private readonly options: ContainerOptions) {
     super();
-    this.net = new TwinNetwork({ prefix: `an${process.pid % 100000}`, wanDhcp: options.wanDhcp });
+    this.net = new TwinNetwork({ prefix: options.netPrefix ?? `an${process.pid % 100000}`, wanDhcp: options.wanDhcp });
   }
 
   describe(): TargetDescription {
@@ -82,7 +86,12 @@ export class ContainerTarget extends TargetBase {
     // nspawn starts inside the device namespace (nsenter, not --network-namespace-path:
     // with that option nspawn's /sys still shows the host's interfaces).
     const netns = this.net.nsPath(this.net.device);
-    const script = `mount --make-rprivate / && mkdir -p /run/systemd/nspawn && mount -t tmpfs tmpfs /run/systemd/nspawn && exec nsenter --net=${netns} "$@"`;
+    // nspawn --keep-unit roots the container's cgroups (its supervisor/payload split) at
+    // its own cgroup, which is the same "/" for every process on our hosts (PID 1 is not
+    // systemd): two twins at once would share /payload and each wait on the other's
+    // processes when stopping. Each twin gets its own cgroup in every hierarchy nspawn uses.
+    const ownCgroup = CGROUP_ROOTS.map((r) => `if [ -d ${r} ]; then mkdir -p ${r}/${this.cgroupName()} && echo $$ > ${r}/${this.cgroupName()}/cgroup.procs; fi`).join(" && ");
+    const script = `${ownCgroup} && mount --make-rprivate / && mkdir -p /run/systemd/nspawn && mount -t tmpfs tmpfs /run/systemd/nspawn && exec nsenter --net=${netns} "$@"`;
     this.log = createWriteStream(join(this.options.logDir, `console-${this.boots}.log`));
     const t0 = Date.now();
     const child = spawn("unshare", ["-m", "sh", "-c", script, "sh", ...nspawnArgs], { stdio: ["ignore", "pipe", "pipe"] });
@@ -168,7 +177,12 @@ export class ContainerTarget extends TargetBase {
       this.leader = undefined;
       this.log?.end();
       await this.net.destroy();
+      for (const r of CGROUP_ROOTS) await run(["find", `${r}/${this.cgroupName()}`, "-depth", "-type", "d", "-delete"]);
     }
+  }
+
+  private cgroupName(): string {
+    return `atomicnix-twin/${this.net.device}`;
   }
 
   private killAll(): void {

@@ -22,18 +22,20 @@ export const WAN_PREFIX = 24;
 export const WAN_DHCP_RANGE = ["192.168.77.100", "192.168.77.150"] as const;
 export const DEFAULT_WAN_MAC = "52:54:00:a7:00:01";
 
-export type Peer = "wan" | "lan";
+export type Peer = "wan" | "lan" | "tun";
 
 export class TwinNetwork {
   readonly device: string;
   readonly wan: string;
   readonly lan: string;
+  readonly tun: string;
   private dhcpPid: number | undefined;
 
   constructor(private readonly options: TwinNetworkOptions) {
     this.device = `${options.prefix}-dev`;
     this.wan = `${options.prefix}-wan`;
     this.lan = `${options.prefix}-lan`;
+    this.tun = `${options.prefix}-tun`;
   }
 
   nsPath(name: string): string {
@@ -64,6 +66,19 @@ export class TwinNetwork {
     await must(["ip", "-n", nsB, "link", "set", nameB, "up"]);
   }
 
+  /**
+   * A third peer behind an interface named tun0 on the device: what the firewall and
+   * sshd see of the OpenVPN recovery tunnel (the twin has no OpenVPN; the rules match
+   * the interface name only). Addresses are the caller's.
+   */
+  async addTunnelPeer(): Promise<void> {
+    await run(["ip", "netns", "del", this.tun]);
+    await must(["ip", "netns", "add", this.tun]);
+    await must(["ip", "-n", this.tun, "link", "set", "lo", "up"]);
+    const p = this.options.prefix;
+    await this.veth(`${p}e`, this.device, "tun0", `${p}f`, this.tun, "tunpeer0");
+  }
+
   /** The upstream router's DHCP server: the real dnsmasq on the WAN peer. */
   private async startWanDhcp(): Promise<void> {
     const pidFile = `/run/${this.wan}-dnsmasq.pid`;
@@ -80,7 +95,7 @@ export class TwinNetwork {
 
   /** Runs argv in a peer's network namespace (host filesystem, peer's network). */
   peer(peer: Peer, argv: string[], timeoutMs = 30_000) {
-    return run(["nsenter", `--net=${this.nsPath(peer === "wan" ? this.wan : this.lan)}`, ...argv], { timeoutMs });
+    return run(["nsenter", `--net=${this.nsPath({ wan: this.wan, lan: this.lan, tun: this.tun }[peer])}`, ...argv], { timeoutMs });
   }
 
   async destroy(): Promise<void> {
@@ -92,6 +107,6 @@ export class TwinNetwork {
       }
       this.dhcpPid = undefined;
     }
-    for (const ns of [this.device, this.wan, this.lan]) await run(["ip", "netns", "del", ns]);
+    for (const ns of [this.device, this.wan, this.lan, this.tun]) await run(["ip", "netns", "del", ns]);
   }
 }
