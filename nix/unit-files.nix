@@ -42,6 +42,7 @@ let
     lib.concatMap (e: lib.filter (w: w != "") (lib.splitString " " e.value)) (
       lib.filter (e: e.key == key) (sectionEntries "Install" text)
     );
+
   # A unit source is a file path, or the record `replaceLine` returns for one.
   textOf = src: if builtins.isAttrs src then src.text else builtins.readFile src;
   fileOf = src: if builtins.isAttrs src then src.file else src;
