@@ -13,6 +13,7 @@ const COMMANDS: Record<string, Record<string, { summary: string; load: () => Pro
     coverage: { summary: "list every scenario with binding and last results: conformance coverage [--json]", load: async () => (await import("../../conformance/cli/coverage.js")).coverageCommand },
     report: { summary: "write the evidence as an HTML page and coverage.json: conformance report [--out DIR]", load: async () => (await import("../../conformance/cli/coverage.js")).reportCommand },
     gate: { summary: "fail on failed bound scenarios, bad waivers (and unbound with --require-bound)", load: async () => (await import("../../conformance/cli/coverage.js")).gateCommand },
+    run: { summary: "run the bound scenarios on a device: conformance run --target ssh --host H [--port P] [--user U] [--key F] [--power-cmd CMD] [--console DEV[:BAUD]] [--root-prefix CMD] [--scenario ID ...] [--level L] [--out DIR] [--json]; --target container|vm runs twin/run-suite.ts", load: async () => (await import("../../conformance/cli/run.js")).runCommand },
   },
   // Device runtime groups (device/<area>/cli.ts) register here.
   provision: {

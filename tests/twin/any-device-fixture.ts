@@ -1,0 +1,50 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, type TestContext } from "vitest";
+import { currentTarget } from "../../conformance/targets.js";
+import type { TargetBase } from "../../conformance/targets/driver.js";
+import { sshOptionsFromEnv } from "../../conformance/targets/ssh/env.js";
+import { SshTarget } from "../../conformance/targets/ssh/ssh.js";
+import { VmTarget } from "../../conformance/targets/vm/vm.js";
+import { locateTwin } from "../../twin/locate.js";
+
+/**
+ * The device of the current run for target-agnostic scenarios: with
+ * ATOMICNIX_TARGET=ssh the board named by ATOMICNIX_SSH_* (started once per file),
+ * with ATOMICNIX_TARGET=vm one fresh flash of the QEMU twin. Other targets skip.
+ */
+let device: Promise<TargetBase> | undefined;
+let cleanup: (() => Promise<void>) | undefined;
+
+afterAll(async () => {
+  await cleanup?.();
+}, 60_000);
+
+export async function currentDevice(context: TestContext): Promise<TargetBase> {
+  const kind = currentTarget();
+  if (kind === "ssh") {
+    if (!device) {
+      const t = new SshTarget(sshOptionsFromEnv());
+      cleanup = () => t.dispose();
+      device = t.start().then(() => t);
+    }
+    return device;
+  }
+  if (kind === "vm") {
+    const build = locateTwin();
+    if ("missing" in build) return context.skip(build.missing) as never;
+    if (!build.image) return context.skip("twin built with --root-only: no image for the vm target") as never;
+    if (!device) {
+      const scratch = mkdtempSync(join(tmpdir(), "atomicnix-vm-"));
+      const t = new VmTarget({ image: build.image, workDir: scratch, imageHash: build.imageSha256, arch: build.arch });
+      cleanup = async () => {
+        await t.stop();
+        rmSync(scratch, { recursive: true, force: true });
+      };
+      device = t.start().then(() => t);
+    }
+    return device;
+  }
+  return context.skip(`not a device run (target ${kind})`) as never;
+}
