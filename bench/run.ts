@@ -2,7 +2,10 @@
 import { specCompilerBench } from "./spec-compiler.js";
 import { updateBench } from "./update.js";
 import { provisioningFuzzBench } from "./provisioning-fuzz.js";
+import { twinBuildBench } from "./twin.js";
 
+// `npm run bench -- twin` adds the twin build (minutes: it rebuilds from an empty cache)
 await specCompilerBench();
 await updateBench();
 await provisioningFuzzBench();
+if (process.argv.includes("twin")) twinBuildBench();

@@ -6,6 +6,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { readRuns } from "../conformance/results/store.js";
 import { locateTwin } from "./locate.js";
 
 const repo = join(import.meta.dirname, "..");
@@ -29,9 +30,24 @@ const meta = (kind: string) => ({
   ATOMICNIX_IMAGE_HASH: twin.imageSha256 ? `sha256:${twin.imageSha256}` : "",
   ATOMICNIX_TARGET_INFO: JSON.stringify({ kind, arch: twin.arch, twinKey: twin.key, ...(kind === "vm" ? { qemu } : {}) }),
 });
-if (!args.has("--vm-only")) failed |= step("container suite", ["npx", "vitest", "run", "tests/twin"], meta("container"));
+/** Time per scenario of the newest run on `kind`, from its evidence (the benchmark figures of the suite). */
+function scenarioTimes(kind: string): void {
+  const run = readRuns().filter((r) => r.start.meta.target === kind).at(-1);
+  if (!run) return;
+  const ran = run.tests.filter((t) => t.state !== "skipped");
+  const total = ran.reduce((sum, t) => sum + t.durationMs, 0);
+  console.log(`\n== ${kind}: ${ran.length} scenario(s) ran, ${(total / 1000).toFixed(1)} s in tests (evidence ${run.dir})`);
+  for (const t of ran) console.log(`  ${t.state.padEnd(7)} ${(t.durationMs / 1000).toFixed(1).padStart(7)} s  ${t.scenario ?? t.name}`);
+}
+if (!args.has("--vm-only")) {
+  failed |= step("container suite", ["npx", "vitest", "run", "tests/twin"], meta("container"));
+  scenarioTimes("container");
+}
 // One QEMU guest at a time: two TCG guests on two cores would only slow each other down.
-if (!args.has("--container-only")) failed |= step("vm suite", ["npx", "vitest", "run", "tests/twin", "--no-file-parallelism"], meta("vm"));
+if (!args.has("--container-only")) {
+  failed |= step("vm suite", ["npx", "vitest", "run", "tests/twin", "--no-file-parallelism"], meta("vm"));
+  scenarioTimes("vm");
+}
 console.log("\n== timings");
 for (const [name, ms] of timings) console.log(`${name.padEnd(16)} ${(ms / 1000).toFixed(1)} s`);
 process.exit(failed ? 1 : 0);

@@ -5,6 +5,7 @@ import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { TargetBase, must, sleep, type ExecOptions, type ExecResult, type TargetDescription } from "../driver.js";
 import { chooseSlot, SLOT_PARTITIONS, type UbootEnv } from "./bootmeth.js";
+import { qemuMachine } from "./machine.js";
 import { QmpClient, type QmpEvent } from "./qmp.js";
 
 /**
@@ -79,7 +80,7 @@ export class VmTarget extends TargetBase {
       kind: "vm",
       arch: this.options.arch ?? "amd64",
       imageHash: this.options.imageHash,
-      qemuVersion: qemuVersion(),
+      qemuVersion: qemuVersion(qemuMachine(this.options.arch ?? "amd64").binary),
       accel: "tcg",
       boots: this.boots.length,
     };
@@ -168,11 +169,12 @@ export class VmTarget extends TargetBase {
     this.serialPath = join(this.options.workDir, `serial-${record.n}.log`);
     // boot.cmd's command line, plus what only the twin needs: kernel-named NICs in PCI
     // order (Rock64 names eth0 by a .link file) and the test shell on hvc0.
-    const append = `console=ttyS0 root=fstab rauc.slot=${choice.slot} atomicnix.lowerdev=/dev/vda${rootPart} net.ifnames=0 atomicnix.twin.test-shell=1 panic=10`;
+    const machine = qemuMachine(this.options.arch ?? "amd64");
+    const append = `console=${machine.console} root=fstab rauc.slot=${choice.slot} atomicnix.lowerdev=/dev/vda${rootPart} net.ifnames=0 atomicnix.twin.test-shell=1 panic=10`;
     const t0 = Date.now();
     this.killedByHarness = false;
-    const child = spawn("qemu-system-x86_64", [
-      "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", "2", "-m", String(this.options.memoryMiB ?? 1024),
+    const child = spawn(machine.binary, [
+      ...machine.args, "-smp", "2", "-m", String(this.options.memoryMiB ?? 1024),
       "-nographic", "-nodefaults", "-no-reboot",
       "-serial", `file:${this.serialPath}`,
       "-qmp", `unix:${qmpSock},server=on,wait=off`,
@@ -345,14 +347,16 @@ process.stdin.pipe(s); s.pipe(process.stdout);
 s.on("error", () => process.exit(1)); s.on("close", () => process.exit(0));
 `;
 
-let cachedQemuVersion: string | undefined;
-function qemuVersion(): string {
-  if (cachedQemuVersion === undefined) {
+const qemuVersions = new Map<string, string>();
+function qemuVersion(binary: string): string {
+  if (!qemuVersions.has(binary)) {
+    let v = "unknown";
     try {
-      cachedQemuVersion = execFileSync("qemu-system-x86_64", ["--version"], { encoding: "utf8" }).split("\n")[0] ?? "";
+      v = execFileSync(binary, ["--version"], { encoding: "utf8" }).split("\n")[0] ?? "";
     } catch {
-      cachedQemuVersion = "unknown";
+      /* not installed: the boot itself reports it */
     }
+    qemuVersions.set(binary, v);
   }
-  return cachedQemuVersion;
+  return qemuVersions.get(binary)!;
 }
