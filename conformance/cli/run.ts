@@ -55,12 +55,17 @@ function usage<T>(f: () => T, option?: string): T {
 }
 
 /** The bindings of `target` narrowed to the requested scenarios and levels; unknown or unbound IDs are usage errors. */
-export function selectBindings(bindings: CollectedBinding[], target: string, scenarios: string[] | undefined, levels: string[] | undefined): CollectedBinding[] {
+export function checkSelection(scenarios: string[] | undefined, levels: string[] | undefined): void {
   const catalogue = SCENARIOS as Readonly<Record<string, ScenarioInfo>>;
   for (const l of levels ?? []) if (!LEVELS.includes(l)) throw new UsageError(`--level "${l}" is not one of ${LEVELS.join(", ")}`);
+  for (const id of scenarios ?? []) if (!catalogue[id]) throw new UsageError(`--scenario "${id}" is not a scenario ID of the catalogue`);
+}
+
+export function selectBindings(bindings: CollectedBinding[], target: string, scenarios: string[] | undefined, levels: string[] | undefined): CollectedBinding[] {
+  const catalogue = SCENARIOS as Readonly<Record<string, ScenarioInfo>>;
+  checkSelection(scenarios, levels);
   const onTarget = bindings.filter((b) => b.targets.includes(target));
   for (const id of scenarios ?? []) {
-    if (!catalogue[id]) throw new UsageError(`--scenario "${id}" is not a scenario ID of the catalogue`);
     if (!onTarget.some((b) => b.scenario === id)) throw new UsageError(`--scenario "${id}" has no binding for target ${target}`);
   }
   return onTarget.filter((b) => (!scenarios || scenarios.includes(b.scenario)) && (!levels || levels.includes(catalogue[b.scenario]!.level)));
@@ -139,6 +144,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (target === "container" || target === "vm") return runTwin(target, values);
   if (target !== "ssh") throw new UsageError(`--target ${target}: conformance run drives devices (ssh, container, vm); use npx vitest run for ${target}`);
   const options = sshOptions(values);
+  // before the bindings are collected (a vitest list of every file): usage errors come fast
+  checkSelection(values.scenario, values.level);
   const evidence = values.out ? resolve(values.out) : evidenceDir();
 
   const selected = selectBindings(collectBindings(), "ssh", values.scenario, values.level);
