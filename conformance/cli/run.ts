@@ -80,10 +80,11 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-/** vitest under the conformance environment; its own output goes to our stderr-free stdout. */
-function vitest(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+/** vitest under the conformance environment, its output passed through. */
+function vitest(args: string[], env: NodeJS.ProcessEnv, json: boolean): Promise<number> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [join(process.cwd(), "node_modules", "vitest", "vitest.mjs"), ...args], { stdio: ["ignore", "inherit", "inherit"], env });
+    // with --json our stdout carries only the JSON document
+    const child = spawn(process.execPath, [join(process.cwd(), "node_modules", "vitest", "vitest.mjs"), ...args], { stdio: ["ignore", json ? 2 : "inherit", "inherit"], env });
     child.on("error", reject);
     child.on("close", (code) => resolvePromise(code ?? 1));
   });
@@ -162,8 +163,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     return EXIT.findings;
   }
   const info = device.describe();
-  process.stdout.write(`device: ${options.user}@${options.host}:${options.port} ${info.arch} ${info.imageHash ?? ""}${device.privileged ? "" : ` (runs as ${options.user}, not root)`}\n`);
-  process.stdout.write(`running ${ids.length} scenario(s) in ${files.length} file(s)\n`);
+  const say = values.json ? process.stderr : process.stdout;
+  say.write(`device: ${options.user}@${options.host}:${options.port} ${info.arch} ${info.imageHash ?? ""}${device.privileged ? "" : ` (runs as ${options.user}, not root)`}\n`);
+  say.write(`running ${ids.length} scenario(s) in ${files.length} file(s)\n`);
 
   const before = new Set(existsSync(join(evidence, "runs")) ? readdirSync(join(evidence, "runs")) : []);
   const env: NodeJS.ProcessEnv = {
@@ -177,7 +179,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const pattern = `^(${ids.map(escapeRegExp).join("|")}): `;
   let code: number;
   try {
-    code = await vitest(["run", ...files, "-t", pattern], env);
+    code = await vitest(["run", ...files, "-t", pattern], env, Boolean(values.json));
   } finally {
     await device.stop();
   }
