@@ -1,4 +1,5 @@
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, type ReadStream, type WriteStream } from "node:fs";
+import { constants, createWriteStream, mkdtempSync, openSync, rmSync, type WriteStream } from "node:fs";
+import { ReadStream as TtyReadStream } from "node:tty";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TargetBase, run, shellQuote, sleep, type ExecOptions, type ExecResult, type TargetDescription } from "../driver.js";
@@ -55,7 +56,7 @@ export class SshTarget extends TargetBase {
   readonly user: string;
   private workDir: string | undefined;
   private facts: Facts | undefined;
-  private consoleIn: ReadStream | undefined;
+  private consoleIn: TtyReadStream | undefined;
   private consoleOut: WriteStream | undefined;
   /** how the last reboot() happened: "systemctl" (orderly) or "power-cycle" */
   lastRebootMethod: "systemctl" | "power-cycle" | undefined;
@@ -73,9 +74,8 @@ export class SshTarget extends TargetBase {
     return this.facts?.uid === 0;
   }
 
-  get consoleLogPath(): string | undefined {
-    return this.options.console && this.workDir ? join(this.workDir, "console.log") : undefined;
-  }
+  /** where the serial console is recorded, once recording started */
+  consoleLogPath: string | undefined;
 
   get bootId(): string | undefined {
     return this.facts?.bootId;
@@ -108,16 +108,20 @@ export class SshTarget extends TargetBase {
 
   async start(): Promise<void> {
     this.dir();
-    if (this.options.console) await this.startConsole(this.options.console);
+    if (this.options.console) await this.recordConsole(this.options.console);
     await this.waitUntilReachable(this.options.connectWaitMs ?? 60_000);
     this.facts = await this.readFacts();
   }
 
-  private async startConsole(c: { device: string; baud: number }): Promise<void> {
+  /** Starts recording the serial console (start() does this when `console` is set). */
+  async recordConsole(c: { device: string; baud: number }): Promise<void> {
     const r = await run(["stty", "-F", c.device, String(c.baud), "raw", "-echo"]);
     if (r.code !== 0) throw new Error(`console ${c.device}: stty failed: ${r.stderr.trim()}`);
-    this.consoleOut = createWriteStream(this.consoleLogPath!, { flags: "a" });
-    this.consoleIn = createReadStream(c.device);
+    this.consoleLogPath = join(this.dir(), "console.log");
+    this.consoleOut = createWriteStream(this.consoleLogPath, { flags: "a" });
+    // A tty stream is polled by the event loop: a quiet line does not park a blocking
+    // read in the thread pool (fs streams do), so stop() closes it at once.
+    this.consoleIn = new TtyReadStream(openSync(c.device, constants.O_RDONLY | constants.O_NOCTTY | constants.O_NONBLOCK));
     this.consoleIn.on("error", (e) => this.consoleOut?.write(`\n[atomicnix: console read error: ${e.message}]\n`));
     this.consoleIn.pipe(this.consoleOut);
   }
