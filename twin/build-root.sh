@@ -103,6 +103,33 @@ build_base() {
   say "base root built in $((SECONDS - start)) s ($(du -sh "$base_dir/root" | cut -f1))"
 }
 
+# A foreign root runs its maintainer scripts (and install-runtime.sh its chroot
+# commands) through qemu-user. Kept out of build_base so that the base key, and with
+# it the cached amd64 base, does not change with this check.
+FOREIGN_PACKAGES="qemu-user-static binfmt-support arch-test"
+check_foreign_arch() {
+  [ "$arch" = "$(dpkg --print-architecture)" ] && return
+  local qarch missing=()
+  case "$arch" in arm64) qarch=aarch64 ;; amd64) qarch=x86_64 ;; esac
+  [ -x "/usr/bin/qemu-$qarch-static" ] || missing+=(qemu-user-static)
+  command -v update-binfmts >/dev/null || missing+=(binfmt-support)
+  command -v arch-test >/dev/null || missing+=(arch-test)
+  [ "${#missing[@]}" -eq 0 ] \
+    || die "building the $arch twin on $(dpkg --print-architecture) needs qemu-user binfmt: apt-get install ${missing[*]} (all of: $FOREIGN_PACKAGES)"
+  # In a container binfmt_misc is often not mounted and the handlers not registered.
+  if [ ! -e "/proc/sys/fs/binfmt_misc/qemu-$qarch" ] && [ "$(id -u)" = 0 ]; then
+    [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || true
+    update-binfmts --enable "qemu-$qarch" >/dev/null 2>&1 || true
+  fi
+  grep -qx enabled "/proc/sys/fs/binfmt_misc/qemu-$qarch" 2>/dev/null \
+    || die "qemu-$qarch is not registered with binfmt_misc: mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc && update-binfmts --enable qemu-$qarch"
+  # F (fix binary): the interpreter is opened at registration, so `chroot ROOT cmd`
+  # works without a copy of qemu inside the root.
+  grep -q '^flags:.*F' "/proc/sys/fs/binfmt_misc/qemu-$qarch" \
+    || die "qemu-$qarch is registered without the F flag (install qemu-user-static, not qemu-user)"
+  arch-test "$arch" >/dev/null 2>&1 || die "arch-test $arch fails: $arch binaries do not run on this host"
+}
+
 # The base depends on the architecture, the package list and the recipe above.
 base_key=$( { printf '%s\n' "$arch" "${PACKAGES[@]}"; declare -f host_mirror build_base; } | sha)
 base_dir=$cache/base-$arch-$base_key
@@ -155,6 +182,7 @@ build_root() {
 }
 
 if [ "$print_key" = 0 ]; then
+  check_foreign_arch
   build_base
   [ "$base_only" = 1 ] && exit 0
   build_runtime_bundle
