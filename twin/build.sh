@@ -38,14 +38,18 @@ if [ "$root_only" = 1 ]; then
   exit 0
 fi
 
-img_key=$( { echo "$key $level"; cat "$here/build-initrd.sh" "$here/initrd-init" "$here/build.sh" "$repo"/nix/scripts/build-{squashfs,boot-vfat,image,rauc-bundle}.sh; } | sha256sum | cut -c1-16)
+img_key=$( { echo "$key $level"; cat "$here/build-initrd.sh" "$here/initrd-init" "$here/build.sh" "$here/kernel-image.sh" "$repo"/nix/scripts/build-{squashfs,boot-vfat,image,rauc-bundle}.sh; } | sha256sum | cut -c1-16)
 imgdir=$cache/image-$arch-$img_key
 if [ ! -f "$imgdir/twin.img" ]; then
   tmp=$imgdir.tmp.$$
   rm -rf -- "$tmp"; mkdir -p "$tmp"
   trap 'rm -rf -- "$tmp"' EXIT
   kernel=$(ls "$root"/boot/vmlinuz-* | head -1)
-  cp "$kernel" "$tmp/vmlinuz"
+  if [ "$arch" = arm64 ]; then
+    bash "$here/kernel-image.sh" "$kernel" "$tmp/vmlinuz"
+  else
+    cp "$kernel" "$tmp/vmlinuz"
+  fi
   say "initrd"
   bash "$here/build-initrd.sh" "$root" "$tmp/initrd"
   say "squashfs (zstd level $level)"
