@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync, readFileSync, readdirSync, type WriteStream } from "node:fs";
+import { createWriteStream, mkdirSync, readFileSync, readdirSync, readlinkSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
 import { TargetBase, run, sleep, type ExecOptions, type ExecResult, type TargetDescription } from "../driver.js";
 import { TwinNetwork, type Peer } from "./network.js";
@@ -140,6 +140,23 @@ export class ContainerTarget extends TargetBase {
       timeoutMs: options.timeoutMs ?? 60_000,
       input: options.input,
     });
+  }
+
+  /** The host's PID of a container process, for host tools that attach to it (strace). */
+  hostPid(pid: number): number | undefined {
+    if (!this.leader) throw new Error("container is not running");
+    const ns = readlinkSync(`/proc/${this.leader}/ns/pid`);
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        if (readlinkSync(`/proc/${entry}/ns/pid`) !== ns) continue;
+        const ids = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${entry}/status`, "utf8"))?.[1]?.split(/\s+/).map(Number);
+        if (ids?.at(-1) === pid) return Number(entry);
+      } catch {
+        /* exited meanwhile */
+      }
+    }
+    return undefined;
   }
 
   /** Runs argv in a peer namespace: "wan" (upstream host) or "lan" (LAN client). */
