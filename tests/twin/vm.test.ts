@@ -52,6 +52,12 @@ afterAll(async () => {
   }
 }, 60_000);
 
+const t0 = Date.now();
+/** Progress in the CI log: the VM suite runs for many minutes. */
+function step(text: string): void {
+  console.log(`[vm +${((Date.now() - t0) / 1000).toFixed(0)}s] ${text}`);
+}
+
 function describeBoot(b: BootRecord): string {
   return `  boot ${b.n}: slot ${b.slot} (tries left ${b.leftBefore} -> ${b.leftBefore - 1}), ${b.multiUserMs === undefined ? "multi-user not awaited" : `multi-user in ${(b.multiUserMs / 1000).toFixed(1)} s`}, ended: ${b.end}`;
 }
@@ -102,7 +108,7 @@ async function device(context: TestContext): Promise<Lifecycle> {
       const [updatePort, consolePort] = [await freePort(), await freePort()];
       const vm = new VmTarget({
         image: build.image!, workDir: join(scratch, "vm"), imageHash: build.imageSha256, arch: build.arch,
-        bootFiles: { "config.toml": seed }, share, lanForwards: { 8080: consolePort }, wanServices: { 8080: updatePort },
+        bootFiles: { "config.toml": seed }, share, lanForwards: { 8080: consolePort }, wanServices: { 8080: updatePort }, log: step,
       });
       life = { vm, build, scratch, share, adminKey, seed, updatePort, consolePort };
       await vm.start();
@@ -236,21 +242,6 @@ scenario("boot.counter.decrement", SLOW, async ({ context }) => {
   expect(journal).toMatch(/^slot=A left=2 /m);
 });
 
-scenario("boot.script.cmdline", SLOW, async ({ context }) => {
-  const { vm } = await device(context);
-  const cmdline = (await vm.succeed("cat /proc/cmdline")).trim().split(/\s+/);
-  expect(cmdline).toContain("root=fstab");
-  const slot = cmdline.find((w) => w.startsWith("rauc.slot="))!.slice("rauc.slot=".length);
-  expect(slot).toBe((await raucStatus(vm)).booted);
-  const lower = cmdline.find((w) => w.startsWith("atomicnix.lowerdev="))!.slice("atomicnix.lowerdev=".length);
-  // the rootfs slot whose parent is the boot slot with this bootname, in /etc/rauc/system.conf
-  const conf = await vm.succeed("cat /etc/rauc/system.conf");
-  const sections = Object.fromEntries([...conf.matchAll(/^\[slot\.([^\]]+)\]\n((?:[^[\n][^\n]*\n?)*)/gm)].map((m) => [m[1]!, Object.fromEntries(m[2]!.trim().split("\n").map((l) => l.split("=", 2) as [string, string]))]));
-  const bootSlot = Object.keys(sections).find((k) => sections[k]!.bootname === slot)!;
-  const rootfs = Object.keys(sections).find((k) => sections[k]!.parent === bootSlot)!;
-  expect(lower).toBe(sections[rootfs]!.device);
-});
-
 // ---- bundles the device must refuse: nothing changes
 
 scenario("rauc.signature.foreign-ca", SLOW, async ({ context }) => {
@@ -364,10 +355,12 @@ scenario("wdog.rollback-feed.vm", SLOW, async ({ context }) => {
   const boots = await bootUntilSlotA(vm, async (record) => {
     dataOnB.push(await vm.succeed("cat /data/config/test-file"));
     expect((await vm.exec("test -e /data/rauc/commit-record.json")).code === 0 ? await vm.succeed("cat /data/rauc/commit-record.json") : "", `boot ${record.n}: slot B not committed`).not.toMatch(/"bootname":\s*"B"/);
-    // test-only drop-in: PID 1 feeds the i6300esb every 15 s, then is frozen
+    // test-only drop-in: PID 1 feeds the i6300esb, then is frozen (its cgroup: init
+    // ignores SIGSTOP, it only receives signals it handles)
     await vm.succeed("mkdir -p /run/systemd/system.conf.d && printf '[Manager]\\nRuntimeWatchdogSec=30s\\n' > /run/systemd/system.conf.d/90-test-watchdog.conf && systemctl daemon-reexec");
     await vm.waitUntil("[ \"$(systemctl show -P RuntimeWatchdogUSec)\" = 30s ]", "RuntimeWatchdogUSec=30s", 30_000);
-    await vm.exec("kill -STOP 1");
+    step(`boot ${record.n}: slot B fed the watchdog; freezing PID 1`);
+    await vm.succeed("echo 1 > /sys/fs/cgroup/init.scope/cgroup.freeze");
     const ended = await vm.waitForOff(240_000);
     expect(ended.end, `boot ${ended.n} ended by`).toBe("watchdog-reset");
     expect(ended.events.some((e) => e.event === "WATCHDOG" && e.data?.action === "reset"), "QEMU reported a WATCHDOG reset event").toBe(true);
@@ -494,7 +487,7 @@ scenario("upgrade.download.success", SLOW, async ({ context }) => {
   let serverLog = "";
   updateServer.stdout!.on("data", (d: Buffer) => (serverLog += d.toString()));
   updateServer.stderr!.on("data", (d: Buffer) => (serverLog += d.toString()));
-  await vm.waitUntil(`curl -s -o /dev/null -w '%{http_code}' http://${WAN_SERVICE_ADDRESS}:8080/api/v1/updates/latest | grep -q .`, "the update server through the WAN", 60_000);
+  await vm.waitUntil(`curl -s -o /dev/null -w '%{http_code}' http://${WAN_SERVICE_ADDRESS}:8080/api/v1/updates/latest | grep -qv 000`, "the update server through the WAN", 60_000);
   // verify.commit.success's precondition: no lan-settings.json (the gateway address is the fallback)
   await vm.succeed("rm -f /data/config/lan-settings.json && systemctl start --no-block os-upgrade.service");
   // the downloaded bundle, hashed while `rauc install` runs on it

@@ -39,6 +39,8 @@ export interface VmOptions {
   lanForwards?: Record<number, number>;
   /** WAN (eth0) services: guest connections to 10.0.2.100:<port> reach 127.0.0.1:<host port> */
   wanServices?: Record<number, number>;
+  /** progress lines (power on, multi-user, how each boot ended) */
+  log?: (line: string) => void;
 }
 
 const MiB = 1024 * 1024;
@@ -159,6 +161,7 @@ export class VmTarget extends TargetBase {
     if (!choice) throw new Error("bootmeth: no slot in BOOT_ORDER has attempts left (U-Boot would stop here)");
     const record: BootRecord = { n: this.boots.length + 1, slot: choice.slot, leftBefore: choice.leftBefore, end: "running", events: [] };
     this.boots.push(record);
+    this.options.log?.(`boot ${record.n}: power on, bootmeth picked slot ${record.slot} (tries left ${record.leftBefore} -> ${record.leftBefore - 1})`);
     const [, rootPart] = SLOT_PARTITIONS[choice.slot]!;
     const dir = join(this.options.workDir, `boot-${record.n}`);
     mkdirSync(dir, { recursive: true });
@@ -198,6 +201,7 @@ export class VmTarget extends TargetBase {
     // e.g. first-boot waiting for provisioning, keeps is-system-running at "starting").
     await this.waitUntil("systemctl is-active -q multi-user.target", "multi-user.target", 300_000);
     record.multiUserMs = Date.now() - t0;
+    this.options.log?.(`boot ${record.n}: multi-user.target after ${(record.multiUserMs / 1000).toFixed(1)} s`);
     return record;
   }
 
@@ -223,6 +227,7 @@ export class VmTarget extends TargetBase {
     else if (shutdown?.data?.reason === "guest-reset") record.end = "guest-reset";
     else if (shutdown?.data?.reason === "guest-shutdown") record.end = "guest-poweroff";
     else record.end = "exited";
+    this.options.log?.(`boot ${record.n}: ended (${record.end})`);
     this.qmp?.close();
     this.qmp = undefined;
     this.shell?.destroy();
