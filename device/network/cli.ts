@@ -43,10 +43,12 @@ export async function lanApplyCommand(argv: string[]): Promise<number> {
   const restarted: string[] = [];
   let restartError: string | undefined;
   if (values.restart && result.restarts.length) {
-    // try-restart: at boot the services are not running yet and start later with the new files
-    const r = spawnSync("systemctl", ["try-restart", ...result.restarts], { encoding: "utf8" });
+    // try-restart: at boot the services are not running yet and start later with the new files.
+    // --no-block: they are ordered after lan-gateway-apply.service, so their restart jobs
+    // wait for this run to end; waiting for them here would deadlock until a timeout.
+    const r = spawnSync("systemctl", ["try-restart", "--no-block", ...result.restarts], { encoding: "utf8" });
     if (r.status === 0) restarted.push(...result.restarts);
-    else restartError = `systemctl try-restart ${result.restarts.join(" ")} failed: ${(r.error?.message ?? r.stderr).trim()}`;
+    else restartError = `systemctl try-restart --no-block ${result.restarts.join(" ")} failed: ${(r.error?.message ?? r.stderr).trim()}`;
   }
   if (values.json) {
     printJson({ ok: !restartError, ...result, restarted, ...(restartError ? { error: restartError } : {}) });

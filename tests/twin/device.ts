@@ -50,16 +50,16 @@ export function configToml(adminKeys: string[], extra = ""): string {
  * With the sentinel, the next boot runs os-verification, whose health check waits for
  * the declared container and then reboots the twin: tests that reboot pass false.
  */
-export async function provision(t: ContainerTarget, adminKeys: string[], options: { sentinel?: boolean } = {}): Promise<void> {
+export async function provision(t: ContainerTarget, adminKeys: string[], options: { sentinel?: boolean; extra?: string } = {}): Promise<void> {
   await t.succeed("systemctl stop first-boot.service");
-  await t.succeed(`cat > /run/provision.toml && ${PROVISION} import /run/provision.toml --root /data/config`, { input: configToml(adminKeys) });
+  await t.succeed(`cat > /run/provision.toml && ${PROVISION} import /run/provision.toml --root /data/config`, { input: configToml(adminKeys, options.extra) });
   await t.succeed("systemctl restart lan-gateway-apply.service provisioned-firewall-inbound.service");
-  if (options.sentinel ?? true) await t.succeed("touch /data/.completed_first_boot");
+  await t.succeed(options.sentinel ?? true ? "touch /data/.completed_first_boot" : "rm -f /data/.completed_first_boot");
 }
 
-/** Gives the LAN client namespace its address next to the gateway's fallback address. */
-export async function lanClient(t: ContainerTarget): Promise<void> {
-  const r = await t.peer("lan", ["ip", "addr", "replace", `${LAN_CLIENT}/24`, "dev", "lan0"]);
+/** Gives the LAN client namespace its address (next to the gateway's fallback address by default). */
+export async function lanClient(t: ContainerTarget, cidr = `${LAN_CLIENT}/24`): Promise<void> {
+  const r = await t.peer("lan", ["ip", "addr", "replace", cidr, "dev", "lan0"]);
   if (r.code !== 0) throw new Error(`LAN client address: ${r.stderr}`);
 }
 
