@@ -2,13 +2,25 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { TestContext } from "vitest";
 import type { ContainerTarget } from "../../conformance/targets/container/container.js";
+import { currentTarget } from "../../conformance/targets.js";
+import { locateTwin, type TwinBuild } from "../../twin/locate.js";
 import type { Peer } from "../../conformance/targets/container/network.js";
 
 /** Shared steps of the device scenarios on the nspawn twin. */
 export const LAN_GATEWAY = "172.20.30.1";
 export const LAN_CLIENT = "172.20.30.50";
 export const PROVISION = "node /usr/lib/atomicnix/device/provisioning.mjs";
+
+/** For tests that boot their own twins: the fixture's skip rules, without its twin. */
+export function twinBuildOrSkip(context: TestContext): TwinBuild {
+  if (currentTarget() !== "container") context.skip("not a container run");
+  const build = locateTwin();
+  if ("missing" in build) return context.skip(build.missing);
+  if (process.getuid?.() !== 0) context.skip("the container twin needs root (namespaces, nspawn)");
+  return build;
+}
 
 export interface HostKey {
   path: string;

@@ -25,10 +25,15 @@ export interface ContainerOptions {
   imageHash?: string;
   arch?: string;
   wanDhcp?: boolean;
+  /** MACs of eth0 and eth1 */
+  wanMac?: string;
+  lanMac?: string;
   /** namespace name prefix; distinct per target when one process runs two twins */
   netPrefix?: string;
   /** extra nspawn arguments (e.g. --bind=/dev/loop-control) */
   extraArgs?: string[];
+  /** arguments for the container's systemd (kernel command line style, e.g. systemd.mask=UNIT) */
+  initArgs?: string[];
 }
 
 /** the cgroup2 mount of a hybrid host, then the legacy named systemd hierarchy */
@@ -49,7 +54,7 @@ export class ContainerTarget extends TargetBase {
 
   constructor(private readonly options: ContainerOptions) {
     super();
-    this.net = new TwinNetwork({ prefix: options.netPrefix ?? `an${process.pid % 100000}`, wanDhcp: options.wanDhcp });
+    this.net = new TwinNetwork({ prefix: options.netPrefix ?? `an${process.pid % 100000}`, wanDhcp: options.wanDhcp, wanMac: options.wanMac, lanMac: options.lanMac });
   }
 
   describe(): TargetDescription {
@@ -81,7 +86,7 @@ export class ContainerTarget extends TargetBase {
       `--bind=${this.options.dataDir}:/data`, "--machine=gateway", "--console=pipe",
       // The overlay's lower layer where the device's initrd mounts it, read-only.
       `--bind-ro=${this.options.root}:/run/rootfs-base`,
-      ...(this.options.extraArgs ?? []), "-b",
+      ...(this.options.extraArgs ?? []), "-b", ...(this.options.initArgs ?? []),
     ];
     // nspawn starts inside the device namespace (nsenter, not --network-namespace-path:
     // with that option nspawn's /sys still shows the host's interfaces).

@@ -15,6 +15,8 @@ export interface TwinNetworkOptions {
   wanDhcp?: boolean;
   /** MAC of eth0: the device identity (lan.device-identity) */
   wanMac?: string;
+  /** MAC of eth1 (the kernel's random one by default) */
+  lanMac?: string;
 }
 
 export const WAN_PEER_ADDRESS = "192.168.77.1";
@@ -51,7 +53,7 @@ export class TwinNetwork {
     // veth ends get unique temporary names in the host namespace, then their real names inside.
     const p = this.options.prefix;
     await this.veth(`${p}a`, this.device, "eth0", `${p}b`, this.wan, "wan0", this.options.wanMac ?? DEFAULT_WAN_MAC);
-    await this.veth(`${p}c`, this.device, "eth1", `${p}d`, this.lan, "lan0");
+    await this.veth(`${p}c`, this.device, "eth1", `${p}d`, this.lan, "lan0", this.options.lanMac);
     await must(["ip", "-n", this.wan, "addr", "add", `${WAN_PEER_ADDRESS}/${WAN_PREFIX}`, "dev", "wan0"]);
     if (this.options.wanDhcp ?? true) await this.startWanDhcp();
   }
