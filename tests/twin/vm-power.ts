@@ -1,17 +1,25 @@
 import { writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
+import { sleep } from "../../conformance/targets/driver.js";
 import type { VmTarget } from "../../conformance/targets/vm/vm.js";
 
 /**
  * A labgrid-style external power switch for the QEMU twin, so the ssh target's power
  * hook can be exercised: `node power.cjs SOCK off|on|cycle` asks this process (which
- * owns the VmTarget) to kill QEMU or start it again. "on" returns once QEMU runs;
- * waiting for the device is the caller's business, as with a real switch.
+ * owns the VmTarget) to kill QEMU or start it again. "on" returns once the twin's test
+ * shell answers (so the test can still look inside as root); waiting for SSH is the
+ * caller's business, as with a real switch.
+ *
+ * The twin runs QEMU with -no-reboot (its driver plays U-Boot between boots), so a
+ * guest-initiated reboot or a watchdog reset ends QEMU; a board would simply boot
+ * again. The switch does that too and records it in `resets`.
  */
 export interface VmPowerSwitch {
   command: string;
   actions: string[];
+  /** boots that ended by the guest's own reboot or the watchdog, restarted by the switch */
+  resets: { boot: number; end: string }[];
   close(): Promise<void>;
 }
 
@@ -31,7 +39,7 @@ export async function vmPowerSwitch(vm: VmTarget, dir: string): Promise<VmPowerS
   const actions: string[] = [];
   const act = async (action: string): Promise<void> => {
     if (action === "off" || action === "cycle") await vm.cutPower();
-    if (action === "on" || action === "cycle") await vm.powerOn("none");
+    if (action === "on" || action === "cycle") await vm.powerOn("shell");
     if (!["off", "on", "cycle"].includes(action)) throw new Error(`unknown power action "${action}"`);
   };
   const server: Server = createServer((c) => {
@@ -48,9 +56,27 @@ export async function vmPowerSwitch(vm: VmTarget, dir: string): Promise<VmPowerS
     });
   });
   await new Promise<void>((r) => server.listen(sock, r));
+  const resets: VmPowerSwitch["resets"] = [];
+  let closed = false;
+  const supervise = async (): Promise<void> => {
+    while (!closed) {
+      const record = await vm.waitForOff(5000).catch(() => undefined);
+      if (closed) return;
+      if (record && (record.end === "guest-reset" || record.end === "watchdog-reset") && !resets.some((r) => r.boot === record.n)) {
+        resets.push({ boot: record.n, end: record.end });
+        await vm.powerOn("shell").catch(() => undefined);
+      } else await sleep(1000);
+    }
+  };
+  const supervisor = supervise();
   return {
     command: `${process.execPath} ${client} ${sock}`,
     actions,
-    close: () => new Promise((r) => server.close(() => r())),
+    resets,
+    close: async () => {
+      closed = true;
+      await supervisor;
+      await new Promise<void>((r) => server.close(() => r()));
+    },
   };
 }
