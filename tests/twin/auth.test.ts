@@ -6,9 +6,8 @@ import { expect } from "vitest";
 import { scenario } from "../../conformance/binding.js";
 import { ContainerTarget } from "../../conformance/targets/container/container.js";
 import { run } from "../../conformance/targets/driver.js";
-import { locateTwin } from "../../twin/locate.js";
 import { useContainerTwin } from "./container-fixture.js";
-import { hostKey, LAN_GATEWAY, lanClient, methodProbe, PROVISION, configToml, provision, sshLogin, wanAddress } from "./device.js";
+import { configToml, hostKey, LAN_GATEWAY, lanClient, methodProbe, PROVISION, provision, sshLogin, twinBuildOrSkip, wanAddress } from "./device.js";
 
 // SSH authentication on the nspawn twin: the real sshd with the device policy,
 // reached by the real ssh client from the LAN, WAN and tunnel peer namespaces.
@@ -91,9 +90,8 @@ scenario("auth.interfaces.key-only", SLOW, async ({ context }) => {
 });
 
 scenario("auth.host-keys.per-device", { targets: ["container"], timeout: 300_000 }, async ({ context }) => {
-  await twin(context); // skips unless this is a container run with a built twin
-  const build = locateTwin();
-  if ("missing" in build || !build.rootfs) return context.skip("the twin's slot image (rootfs.squashfs) is not built");
+  const build = twinBuildOrSkip(context);
+  if (!build.rootfs) return context.skip("the twin's slot image (rootfs.squashfs) is not built");
   const scratch = mkdtempSync(join(tmpdir(), "atomicnix-hostkeys-"));
   const slot = join(scratch, "slot");
   const started: ContainerTarget[] = [];
