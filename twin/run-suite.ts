@@ -2,15 +2,18 @@
  * One command for the twin suites: builds the twin if its inputs changed
  * (twin/build.sh, cached), then runs tests/twin with ATOMICNIX_TARGET=container and,
  * unless --container-only, with ATOMICNIX_TARGET=vm, printing the time of each step.
- *   npx tsx twin/run-suite.ts [--container-only] [--vm-only]
+ *   npx tsx twin/run-suite.ts [--container-only] [--vm-only] [--arch amd64|arm64] (arm64: vm suite only)
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { readRuns } from "../conformance/results/store.js";
+import { qemuMachine } from "../conformance/targets/vm/machine.js";
 import { locateTwin } from "./locate.js";
 
 const repo = join(import.meta.dirname, "..");
 const args = new Set(process.argv.slice(2));
+const archAt = process.argv.indexOf("--arch");
+const arch = archAt > 0 ? process.argv[archAt + 1]! : "amd64";
 const timings: [string, number][] = [];
 function step(name: string, argv: string[], env: NodeJS.ProcessEnv = {}): number {
   const t0 = Date.now();
@@ -20,13 +23,14 @@ function step(name: string, argv: string[], env: NodeJS.ProcessEnv = {}): number
   return r.status ?? 1;
 }
 let failed = 0;
-if (step("build twin", ["bash", "twin/build.sh"]) !== 0) process.exit(1);
+if (step("build twin", ["bash", "twin/build.sh", "--arch", arch]) !== 0) process.exit(1);
 // What the runs are about goes into their evidence metadata (image hash, target facts).
-const twin = locateTwin();
+const twin = locateTwin(arch);
 if ("missing" in twin) throw new Error(twin.missing);
-const qemu = spawnSync("qemu-system-x86_64", ["--version"], { encoding: "utf8" }).stdout.split("\n")[0] ?? "";
+const qemu = spawnSync(qemuMachine(arch).binary, ["--version"], { encoding: "utf8" }).stdout.split("\n")[0] ?? "";
 const meta = (kind: string) => ({
   ATOMICNIX_TARGET: kind,
+  ATOMICNIX_TWIN_ARCH: arch,
   ATOMICNIX_IMAGE_HASH: twin.imageSha256 ? `sha256:${twin.imageSha256}` : "",
   ATOMICNIX_TARGET_INFO: JSON.stringify({ kind, arch: twin.arch, twinKey: twin.key, ...(kind === "vm" ? { qemu } : {}) }),
 });
@@ -39,7 +43,7 @@ function scenarioTimes(kind: string): void {
   console.log(`\n== ${kind}: ${ran.length} scenario(s) ran, ${(total / 1000).toFixed(1)} s in tests (evidence ${run.dir})`);
   for (const t of ran) console.log(`  ${t.state.padEnd(7)} ${(t.durationMs / 1000).toFixed(1).padStart(7)} s  ${t.scenario ?? t.name}`);
 }
-if (!args.has("--vm-only")) {
+if (!args.has("--vm-only") && arch === "amd64") {
   failed |= step("container suite", ["npx", "vitest", "run", "tests/twin"], meta("container"));
   scenarioTimes("container");
 }

@@ -86,6 +86,10 @@ export class ContainerTarget extends TargetBase {
       `--bind=${this.options.dataDir}:/data`, "--machine=gateway", "--console=pipe",
       // The overlay's lower layer where the device's initrd mounts it, read-only.
       `--bind-ro=${this.options.root}:/run/rootfs-base`,
+      // No RAUC slots in a container (RAUC sees the host's command line): slot
+      // confirmation would refuse and reboot the twin on every provisioned boot, so
+      // os-verification is masked here; the vm target runs it.
+      "--bind-ro=/dev/null:/etc/systemd/system/os-verification.service",
       ...(this.options.extraArgs ?? []), "-b", ...(this.options.initArgs ?? []),
     ];
     // nspawn starts inside the device namespace (nsenter, not --network-namespace-path:
