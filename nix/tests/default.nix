@@ -105,7 +105,7 @@ let
       node.specialArgs = specialArgs;
       nodes.gateway = {
         imports = qemuModules;
-        # SSH of the gateway on the driver's loopback for the kit's `vm` target.
+        # SSH of the gateway on the driver's loopback for the kit's `ssh` target.
         virtualisation.forwardPorts = [
           {
             from = "host";
@@ -127,7 +127,7 @@ let
         # Admin key in provisioned state, as provisioning would write it.
         gateway.succeed(f"install -d -m 0755 /data/config/ssh-authorized-keys && echo '{pub}' > /data/config/ssh-authorized-keys/admin")
         out = os.environ["out"]
-        env = dict(os.environ, ATOMICNIX_TARGET="vm", ATOMICNIX_SSH_HOST="127.0.0.1", ATOMICNIX_SSH_PORT="2222",
+        env = dict(os.environ, ATOMICNIX_TARGET="ssh", ATOMICNIX_SSH_HOST="127.0.0.1", ATOMICNIX_SSH_PORT="2222",
                    ATOMICNIX_SSH_USER="admin", ATOMICNIX_SSH_KEY=key)
         script = """${runKit}
         run_kit '${namePattern prefixes}'
