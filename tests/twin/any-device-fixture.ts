@@ -6,13 +6,15 @@ import { currentTarget } from "../../conformance/targets.js";
 import type { TargetBase } from "../../conformance/targets/driver.js";
 import { sshOptionsFromEnv } from "../../conformance/targets/ssh/env.js";
 import { SshTarget } from "../../conformance/targets/ssh/ssh.js";
+import { ContainerTarget } from "../../conformance/targets/container/container.js";
 import { VmTarget } from "../../conformance/targets/vm/vm.js";
 import { locateTwin } from "../../twin/locate.js";
 
 /**
  * The device of the current run for target-agnostic scenarios: with
  * ATOMICNIX_TARGET=ssh the board named by ATOMICNIX_SSH_* (started once per file),
- * with ATOMICNIX_TARGET=vm one fresh flash of the QEMU twin. Other targets skip.
+ * with ATOMICNIX_TARGET=vm one fresh flash of the QEMU twin, with
+ * ATOMICNIX_TARGET=container one nspawn twin with an empty /data. Other targets skip.
  */
 let device: Promise<TargetBase> | undefined;
 let cleanup: (() => Promise<void>) | undefined;
@@ -38,6 +40,20 @@ export async function currentDevice(context: TestContext): Promise<TargetBase> {
     if (!device) {
       const scratch = mkdtempSync(join(tmpdir(), "atomicnix-vm-"));
       const t = new VmTarget({ image: build.image, workDir: scratch, imageHash: build.imageSha256, arch: build.arch });
+      cleanup = async () => {
+        await t.stop();
+        rmSync(scratch, { recursive: true, force: true });
+      };
+      device = t.start().then(() => t);
+    }
+    return device;
+  }
+  if (kind === "container") {
+    const build = locateTwin();
+    if ("missing" in build) return context.skip(build.missing) as never;
+    if (!device) {
+      const scratch = mkdtempSync(join(tmpdir(), "atomicnix-container-"));
+      const t = new ContainerTarget({ root: build.root, dataDir: join(scratch, "data"), logDir: join(scratch, "log"), imageHash: build.key, arch: build.arch });
       cleanup = async () => {
         await t.stop();
         rmSync(scratch, { recursive: true, force: true });

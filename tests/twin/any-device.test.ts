@@ -10,6 +10,8 @@ import { currentDevice } from "./any-device-fixture.js";
 // target the commands run as the login user (admin), so every step here reads only
 // what an unprivileged user can read, except where a test says it needs root.
 const ANY = { targets: ["vm", "ssh"] as const, timeout: 420_000 };
+// steps that hold on the nspawn twin too (its own root, units and tmpfiles; no boot chain)
+const ANY_AND_CONTAINER = { targets: ["vm", "ssh", "container"] as const, timeout: 420_000 };
 
 interface Mount {
   source: string;
@@ -97,7 +99,7 @@ const TMPFILES_DIRS = [
   "/var/lib/chrony", "/var/lib/dnsmasq", "/var/cache", "/var/cache/nscd", "/var/log", "/var/log/journal", "/var/db",
 ];
 
-scenario("root.tmpfiles.present", ANY, async ({ context }) => {
+scenario("root.tmpfiles.present", ANY_AND_CONTAINER, async ({ context }) => {
   const t = await currentDevice(context);
   // /var/lib/private is 0700 root: what is below it is invisible to admin.
   const needsRoot = rootRequirement(t);
@@ -109,7 +111,7 @@ scenario("root.tmpfiles.present", ANY, async ({ context }) => {
   expect((await t.succeed("readlink -f /var/run")).trim()).toBe("/run");
 });
 
-scenario("root.no-nix.absent", ANY, async ({ context }) => {
+scenario("root.no-nix.absent", ANY_AND_CONTAINER, async ({ context }) => {
   const t = await currentDevice(context);
   // list-unit-files exits 1 when the pattern matches nothing; the listing is what counts.
   const units = await t.exec("systemctl list-unit-files --no-legend --no-pager 'nix-daemon*'");
