@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { TestContext } from "vitest";
+import { afterAll, type TestContext } from "vitest";
 import type { ContainerTarget } from "../../conformance/targets/container/container.js";
 import { currentTarget } from "../../conformance/targets.js";
 import { locateTwin, type TwinBuild } from "../../twin/locate.js";
@@ -27,10 +27,19 @@ export interface HostKey {
   pub: string;
 }
 
-/** A key pair made by the host's real ssh-keygen. */
+let keyDir: string | undefined;
+// registered in each test file that imports this module (vitest isolates files)
+afterAll(() => {
+  if (keyDir) rmSync(keyDir, { recursive: true, force: true });
+  keyDir = undefined;
+});
+
+/** A key pair made by the host's real ssh-keygen (in one directory per test process). */
 export function hostKey(name: string): HostKey {
-  const dir = mkdtempSync(join(tmpdir(), "atomicnix-key-"));
-  const path = join(dir, name);
+  if (!keyDir) {
+    keyDir = mkdtempSync(join(tmpdir(), "atomicnix-key-"));
+  }
+  const path = join(keyDir, name);
   execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `${name}@twin-test`, "-f", path]);
   return { path, pub: readFileSync(`${path}.pub`, "utf8").trim() };
 }
