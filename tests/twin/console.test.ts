@@ -42,7 +42,7 @@ scenario("console.lan-only.wan-dropped", SLOW, async ({ context }) => {
 
 scenario("console.bind.custom-subnet", SLOW, async ({ context }) => {
   const t = await twin(context);
-  // no sentinel: a provisioned boot runs os-verification, whose health check needs the container
+  // no sentinel: the boot re-applies the stored configuration as a first boot does
   await provision(t, [admin.pub], { sentinel: false, extra: '[lan]\ngateway_cidr = "10.50.0.1/24"' });
   await t.reboot();
   await t.waitForUnit("bootstrap-console.service");

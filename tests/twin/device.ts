@@ -68,8 +68,7 @@ export function configToml(adminKeys: string[], extra = ""): string {
  * itself cannot finish on the nspawn twin: its quadlet-sync step needs rootless
  * podman, which cannot store images there (overlay over overlayfs), and RAUC has no
  * slots; so it is stopped, and the sentinel is written here when `sentinel` is set.
- * With the sentinel, the next boot runs os-verification, whose health check waits for
- * the declared container and then reboots the twin: tests that reboot pass false.
+ * Without it (false), each later boot runs first-boot again on the stored configuration.
  */
 export async function provision(t: ContainerTarget, adminKeys: string[], options: { sentinel?: boolean; extra?: string } = {}): Promise<void> {
   await t.succeed("systemctl stop first-boot.service");
