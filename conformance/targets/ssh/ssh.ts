@@ -144,13 +144,29 @@ export class SshTarget extends TargetBase {
   exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     const wrapped = `sh -c ${shellQuote(command)}`;
     const remote = this.options.rootPrefix && this.user !== "root" ? `${this.options.rootPrefix} ${wrapped}` : wrapped;
+    return this.ssh(remote, options);
+  }
+
+  private ssh(remote: string, options: ExecOptions = {}): Promise<ExecResult> {
     return run(["ssh", ...this.sshArgs(), remote], { timeoutMs: options.timeoutMs ?? 60_000, input: options.input });
   }
 
+  /** Waits for a login (without rootPrefix, so a refused escalation is reported as such). */
   private async waitUntilReachable(timeoutMs: number): Promise<void> {
-    await this.waitUntil("true", `SSH ${this.user}@${this.host}:${this.port}`, timeoutMs).catch((e: Error) => {
-      throw new Error(`${e.message}\n(key ${this.options.key ?? "none"}; is the device up and the key in /data/config/ssh-authorized-keys/${this.user}?)`);
-    });
+    const deadline = Date.now() + timeoutMs;
+    let last: ExecResult | undefined;
+    while (Date.now() < deadline) {
+      last = await this.ssh("true", { timeoutMs: 30_000 }).catch((e: Error) => ({ code: SSH_CONNECTION_FAILED, stdout: "", stderr: e.message }));
+      if (last.code === 0) break;
+      await sleep(1000);
+    }
+    if (last?.code !== 0) {
+      throw new Error(`no SSH login as ${this.user}@${this.host}:${this.port} within ${timeoutMs} ms: ${last?.stderr.trim() ?? ""}\n(key ${this.options.key ?? "none"}; is the device up and the key in /data/config/ssh-authorized-keys/${this.user}?)`);
+    }
+    if (this.options.rootPrefix) {
+      const r = await this.exec("id -u");
+      if (r.code !== 0 || r.stdout.trim() !== "0") throw new Error(`rootPrefix "${this.options.rootPrefix}" does not give root without a prompt (exit ${r.code}: ${(r.stderr || r.stdout).trim()})`);
+    }
   }
 
   private async readFacts(): Promise<Facts> {
