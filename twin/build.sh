@@ -73,4 +73,19 @@ else
   say "image cached: $imgdir"
 fi
 pointer "{\"arch\":\"$arch\",\"key\":\"$key\",\"root\":\"$root\",\"certs\":\"$cache/dev-certs\",\"kernel\":\"$imgdir/vmlinuz\",\"initrd\":\"$imgdir/initrd\",\"bootVfat\":\"$imgdir/boot.vfat\",\"rootfs\":\"$imgdir/rootfs.squashfs\",\"image\":\"$imgdir/twin.img\",\"bundle\":\"$imgdir/twin.raucb\",\"version\":\"$(cat "$root/etc/atomicnix/version")\",\"imageSha256\":\"$(cat "$imgdir/twin.img.sha256")\"}"
+# Keep the cache bounded (an image stage is ~1.7 GB): per stage and architecture the
+# current build and the newest other one stay (a suite may still run on it; bases:
+# the two newest), older ones go.
+prune() { # stage-prefix current-dir
+  local d n=0
+  while IFS= read -r d; do
+    [ "$d" = "$2" ] && continue
+    n=$((n + 1))
+    [ "$n" -le 1 ] && continue
+    say "pruning $d"; rm -rf -- "$d"
+  done < <(ls -1dt "$cache/$1"-* 2>/dev/null | grep -v '\.tmp\.')
+}
+prune "base-$arch" ""
+prune "root-$arch" "$rootdir"
+prune "image-$arch" "$imgdir"
 say "twin ready in $((SECONDS - t0)) s: $cache/current-$arch.json"
