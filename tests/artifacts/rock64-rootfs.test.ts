@@ -25,7 +25,7 @@ import { checkClosureOptions, flakeView, kernelConfig, kernelRequirements, confi
 import { pathUses } from "../../conformance/static/js-path-uses.js";
 import { parseUnit } from "../../conformance/static/unit-file.js";
 import { currentTarget } from "../../conformance/targets.js";
-import { extractSquashfs, inspectSigningCert, loadArtifactSet, parseIni, type ArtifactSet } from "../../conformance/targets/artifacts/index.js";
+import { extractSquashfs, loadArtifactSet, parseIni, type ArtifactSet } from "../../conformance/targets/artifacts/index.js";
 import { distributionOwner, elfLayout } from "../../conformance/targets/artifacts/elf-library.js";
 import { privateKeyBlocks, type KeyBlock } from "../../conformance/targets/artifacts/loadable-keys.js";
 import { RootfsTree } from "../../conformance/targets/artifacts/rootfs-tree.js";

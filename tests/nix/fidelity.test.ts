@@ -1,7 +1,5 @@
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { expect } from "vitest";
+import { mutatedRepo } from "./mutated-repo.js";
 import { scenario } from "../../conformance/binding.js";
 import {
   FAKE_HASH,
@@ -23,30 +21,7 @@ const root = repoRoot();
 const repo = new NixRepo(root);
 const show = (f: Finding[]): string => f.map((x) => `${x.file} ${x.where}: ${x.message}`).join("\n");
 
-/**
- * A copy of the Nix side of the repository with one file edited, sharing device/,
- * nix/scripts/ and the catalogue by symlink: each check must notice the edit, so
- * none of them passes by construction.
- */
-function mutated(file: string, from: string | RegExp, to: string): NixRepo {
-  const dir = mkdtempSync(join(tmpdir(), "nix-fidelity-"));
-  cpSync(join(root, "flake.nix"), join(dir, "flake.nix"));
-  cpSync(join(root, "flake.lock"), join(dir, "flake.lock"));
-  cpSync(join(root, "modules"), join(dir, "modules"), { recursive: true });
-  mkdirSync(join(dir, "nix"));
-  cpSync(join(root, "nix", "tests"), join(dir, "nix", "tests"), { recursive: true });
-  for (const f of readdirSync(join(root, "nix")).filter((n) => n.endsWith(".nix"))) cpSync(join(root, "nix", f), join(dir, "nix", f));
-  symlinkSync(join(root, "nix", "scripts"), join(dir, "nix", "scripts"));
-  symlinkSync(join(root, "device"), join(dir, "device"));
-  mkdirSync(join(dir, "generated"));
-  symlinkSync(join(root, "generated", "catalogue.json"), join(dir, "generated", "catalogue.json"));
-  const target = join(dir, file);
-  const before = readFileSync(target, "utf8");
-  const after = before.replace(from, to);
-  if (after === before) throw new Error(`mutation of ${file} did not apply: ${String(from)}`);
-  writeFileSync(target, after);
-  return new NixRepo(dir);
-}
+const mutated = (file: string, from: string | RegExp, to: string): NixRepo => mutatedRepo(root, file, from, to);
 
 scenario("build.flake-outputs.names", onHost, () => {
   expect(show(checkFlakeOutputs(repo))).toBe("");

@@ -1,6 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -11,37 +10,11 @@ import { rootRequirement, SshTarget } from "../../conformance/targets/ssh/ssh.js
 import { VmTarget } from "../../conformance/targets/vm/vm.js";
 import { locateTwin } from "../../twin/locate.js";
 import { vmPowerSwitch, type VmPowerSwitch } from "./vm-power.js";
+import { freePort, twinSeed } from "./vm-seed.js";
 
 // The ssh target against the only SSH device we have: the QEMU twin, provisioned by a
 // config.toml on boot-a (admin key made here), its LAN port 22 forwarded to loopback.
 // Runs only with ATOMICNIX_TARGET=vm (it boots a VM); the driver itself is the ssh one.
-
-/** config.toml of the fresh flash: the admin key, and a rootful container for health. */
-function seed(adminKey: string): string {
-  return [
-    "version = 1",
-    "[admin]",
-    `ssh_keys = [${JSON.stringify(adminKey)}]`,
-    "[firewall.inbound]",
-    "tcp = [443]",
-    "[health]",
-    'required = ["probe"]',
-    "[container.probe]",
-    "privileged = true",
-    "[container.probe.Container]",
-    'Image = "oci-archive:/usr/lib/atomicnix/twin/probe-image.tar"',
-    'Exec = "sleep infinity"',
-    "",
-  ].join("\n");
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 interface Rig {
   vm: VmTarget;
@@ -71,7 +44,7 @@ async function twinOverSsh(context: TestContext): Promise<Rig> {
       workDir: join(dir, "vm"),
       imageHash: build.imageSha256,
       arch: build.arch,
-      bootFiles: { "config.toml": seed(readFileSync(`${key}.pub`, "utf8").trim()) },
+      bootFiles: { "config.toml": twinSeed(readFileSync(`${key}.pub`, "utf8").trim()) },
       lanForwards: { 22: port },
     });
     const power = await vmPowerSwitch(vm, dir);

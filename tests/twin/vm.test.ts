@@ -1,11 +1,11 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, type TestContext } from "vitest";
 import { scenario } from "../../conformance/binding.js";
+import { freePort, twinSeed } from "./vm-seed.js";
 import { currentTarget } from "../../conformance/targets.js";
 import { VmTarget, WAN_SERVICE_ADDRESS, type BootRecord } from "../../conformance/targets/vm/vm.js";
 import { locateTwin, type TwinBuild } from "../../twin/locate.js";
@@ -67,35 +67,6 @@ function describeBoot(b: BootRecord): string {
   return `  boot ${b.n}: slot ${b.slot} (tries left ${b.leftBefore} -> ${b.leftBefore - 1}), ${b.multiUserMs === undefined ? "multi-user not awaited" : `multi-user in ${(b.multiUserMs / 1000).toFixed(1)} s`}, ended: ${b.end}`;
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-function seedToml(adminKey: string): string {
-  return [
-    "version = 1",
-    "[admin]",
-    `ssh_keys = [${JSON.stringify(adminKey)}]`,
-    "[firewall.inbound]",
-    "tcp = [443]",
-    "udp = [1194]",
-    "[health]",
-    'required = ["probe"]',
-    "[os_upgrade]",
-    `server_url = "http://${WAN_SERVICE_ADDRESS}:8080"`,
-    // the twin's offline application image (twin/make-probe-image.sh)
-    "[container.probe]",
-    "privileged = true",
-    "[container.probe.Container]",
-    'Image = "oci-archive:/usr/lib/atomicnix/twin/probe-image.tar"',
-    "",
-  ].join("\n");
-}
-
 async function device(context: TestContext): Promise<Lifecycle> {
   if (currentTarget() !== "vm") context.skip("not a vm run");
   const build = locateTwin();
@@ -109,7 +80,7 @@ async function device(context: TestContext): Promise<Lifecycle> {
       place(build.bundle!, share, "twin.raucb");
       execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "admin@vm-test", "-f", join(scratch, "admin")]);
       const adminKey = readFileSync(join(scratch, "admin.pub"), "utf8").trim();
-      const seed = seedToml(adminKey);
+      const seed = twinSeed(adminKey);
       const [updatePort, consolePort] = [await freePort(), await freePort()];
       const vm = new VmTarget({
         image: build.image!, workDir: join(scratch, "vm"), imageHash: build.imageSha256, arch: build.arch,
