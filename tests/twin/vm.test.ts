@@ -52,7 +52,7 @@ afterAll(async () => {
   updateServer?.kill();
   if (life) {
     await life.vm.stop();
-    console.log(`vm twin: ${life.vm.boots.length} boot(s)\n${life.vm.boots.map(describeBoot).join("\n")}`);
+    console.log(`vm twin: ${life.vm.boots.length} boot(s), ${life.vm.emulatorFaults.length} emulator fault(s) repeated\n${life.vm.boots.map(describeBoot).join("\n")}`);
     rmSync(life.scratch, { recursive: true, force: true });
   }
 }, 60_000);

@@ -85,6 +85,7 @@ export class VmTarget extends TargetBase {
       qemuVersion: qemuVersion(qemuMachine(this.options.arch ?? "amd64").binary),
       accel: "tcg",
       boots: this.boots.length,
+      emulatorFaults: this.emulatorFaults.length,
     };
   }
 
@@ -195,7 +196,12 @@ export class VmTarget extends TargetBase {
     this.qmp = await QmpClient.connect(qmpSock, 20_000);
     record.events = this.qmp.events;
     if (wait === "none") return record;
-    await this.connectShell(sock, 180_000);
+    try {
+      await this.connectShell(sock, 180_000);
+    } catch (e) {
+      if (!(await this.emulatorFault(record))) throw e;
+      return this.powerOn(wait);
+    }
     if (wait === "shell") return record;
     // multi-user.target active = "reached multi-user" (a oneshot still running after it,
     // e.g. first-boot waiting for provisioning, keeps is-system-running at "starting").
@@ -233,6 +239,27 @@ export class VmTarget extends TargetBase {
     this.shell?.destroy();
     this.shell = undefined;
     this.qemu = undefined;
+  }
+
+  /**
+   * Multi-threaded TCG occasionally breaks the kernel's own code patching while it
+   * boots (an `int3` Oops before userspace; a QEMU defect, not the device's). Such an
+   * attempt never reached the initrd, so nothing of the device ran: the driver takes
+   * back the try its bootmeth consumed, records the fault and powers on again, at
+   * most twice per boot. Any failure after the kernel started /init stays a boot.
+   */
+  readonly emulatorFaults: { boot: number; slot: string; line: string }[] = [];
+  private async emulatorFault(record: BootRecord): Promise<boolean> {
+    await this.exited;
+    const log = this.consoleLog();
+    const panic = /Kernel panic[^\n]*/.exec(log);
+    if (!panic || /Run \/init as init process/.test(log)) return false;
+    if (this.emulatorFaults.filter((f) => f.boot === record.n).length >= 2) return false;
+    await must(["fw_setenv", ...this.fwEnvArgs(), `BOOT_${record.slot}_LEFT`, String(record.leftBefore)]);
+    this.emulatorFaults.push({ boot: record.n, slot: record.slot, line: panic[0] });
+    this.boots.pop();
+    this.options.log?.(`boot ${record.n}: emulator fault before /init (${panic[0].trim()}); try restored, powering on again`);
+    return true;
   }
 
   private qemuStderr = "";
