@@ -93,6 +93,8 @@ let
     forensics-shutdown-flush = [ "log.shutdown-flush." ];
     network-isolation = [ "lan." ];
     ssh-wan-toggle = [ "fw.ssh-wan." "auth.interfaces." ];
+    # Every scenario bound to the kit's `ssh` target today (tests/twin/any-device.test.ts).
+    device = [ "root." "boot.script." ];
   };
 
   namePattern = prefixes: "^(" + lib.concatMapStringsSep "|" (p: lib.escapeRegex p) prefixes + ")";
