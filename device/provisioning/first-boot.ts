@@ -1,5 +1,9 @@
 import { spawnSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../../compiler/fs/atomic-write.js";
+import { writeCommitRecord } from "../health/commit-record.js";
+import { parseBootedSlot } from "../health/rauc-status.js";
 import { importConfig } from "./import.js";
 import { describe } from "./issues.js";
 import { bootSeed, existingState, paths, scanMedia, type Source, type SourceOptions } from "./sources.js";
@@ -79,9 +83,30 @@ export async function firstBoot(o: FirstBootOptions): Promise<number> {
       o.log(`rauc status mark-good failed (exit ${r.code}): ${r.output}`);
       return 1;
     }
+    recordCommit(o, run);
   }
   o.beforeSentinel?.(p.configRoot);
   writeFileAtomic(p.sentinel, "");
   o.log(`provisioning complete; wrote ${p.sentinel}`);
   return 0;
+}
+
+/**
+ * Provisioning commits the slot (verify.first-boot.provisioned), so it also writes the
+ * commit record os-verification reads: later boots of this slot are only re-marked
+ * (verify.committed) instead of being judged again, and an application that fails on
+ * a committed slot can never roll the device back to a slot that was never installed.
+ * Without a readable status the slot stays committed by mark-good alone and the next
+ * os-verification verifies it in full.
+ */
+function recordCommit(o: FirstBootOptions, run: NonNullable<FirstBootOptions["run"]>): void {
+  const file = join(dirname(paths(o.prefix).sentinel), "rauc", "commit-record.json");
+  const status = parseBootedSlot(run("rauc", ["status", "--detailed", "--output-format=json"]).output);
+  if (!status.ok) {
+    o.log(`commit record not written (${status.problem}); os-verification will verify this slot in full`);
+    return;
+  }
+  mkdirSync(dirname(file), { recursive: true });
+  writeCommitRecord(file, status.booted);
+  o.log(`slot ${status.booted.bootname} (${status.booted.slot}) committed; record ${file}`);
 }

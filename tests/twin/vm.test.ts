@@ -3,7 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, expect, type TestContext } from "vitest";
+import { afterAll, afterEach, expect, type TestContext } from "vitest";
 import { scenario } from "../../conformance/binding.js";
 import { freePort, twinSeed } from "./vm-seed.js";
 import { currentTarget } from "../../conformance/targets.js";
@@ -48,12 +48,20 @@ let life: Lifecycle | undefined;
 let starting: Promise<Lifecycle> | undefined;
 let updateServer: ChildProcess | undefined;
 
+let failed = false;
+afterEach((context) => {
+  if (context.task.result?.state === "fail") failed = true;
+});
 afterAll(async () => {
   updateServer?.kill();
   if (life) {
     await life.vm.stop();
     console.log(`vm twin: ${life.vm.boots.length} boot(s), ${life.vm.emulatorFaults.length} emulator fault(s) repeated\n${life.vm.boots.map(describeBoot).join("\n")}`);
-    rmSync(life.scratch, { recursive: true, force: true });
+    // after a failure the consoles of every boot stay for the diagnosis (not the 4 GiB disk)
+    if (failed) {
+      rmSync(life.vm.disk, { force: true });
+      console.log(`vm twin: serial consoles of every boot kept in ${join(life.scratch, "vm")}`);
+    } else rmSync(life.scratch, { recursive: true, force: true });
   }
 }, 60_000);
 
@@ -190,6 +198,8 @@ scenario("verify.first-boot.provisioned", SLOW, async ({ context }) => {
   const status = await raucStatus(vm);
   expect(status.booted).toBe("A");
   expect(status.slots["boot.0"]!.boot_status).toBe("good");
+  // the commit record os-verification honours on later boots of this slot (a factory slot: no install identity)
+  expect(JSON.parse(await vm.succeed("cat /data/rauc/commit-record.json"))).toMatchObject({ bootname: "A", slot: "boot.0", installed_count: 0 });
   // the provisioned application runs: the health check of later boots depends on it
   expect(await vm.succeed("systemctl is-active probe.service")).toBe("active\n");
 });
