@@ -56,6 +56,8 @@ export interface BootRecord {
   slot: string;
   /** BOOT_<slot>_LEFT before the bootmeth decremented it */
   leftBefore: number;
+  /** host clock (ms) at power-on; QEMU's events carry the host time they arrived */
+  startedAt: number;
   /** ms from QEMU start to multi-user.target (when waited for) */
   multiUserMs?: number;
   end: BootEnd;
@@ -160,7 +162,7 @@ export class VmTarget extends TargetBase {
     if (this.qemu) throw new Error("powerOn: the VM is already running");
     const choice = await this.selectSlot();
     if (!choice) throw new Error("bootmeth: no slot in BOOT_ORDER has attempts left (U-Boot would stop here)");
-    const record: BootRecord = { n: this.boots.length + 1, slot: choice.slot, leftBefore: choice.leftBefore, end: "running", events: [] };
+    const record: BootRecord = { n: this.boots.length + 1, slot: choice.slot, leftBefore: choice.leftBefore, startedAt: Date.now(), end: "running", events: [] };
     this.boots.push(record);
     this.options.log?.(`boot ${record.n}: power on, bootmeth picked slot ${record.slot} (tries left ${record.leftBefore} -> ${record.leftBefore - 1})`);
     const [, rootPart] = SLOT_PARTITIONS[choice.slot]!;
