@@ -397,7 +397,8 @@ scenario("boot.rollback.health-failure", SLOW, async ({ context }) => {
   const l = await device(context);
   const { vm, build, share } = l;
   expect(vm.current!.slot).toBe("A");
-  await vm.waitForUnit("os-verification.service", 300_000);
+  // os-verification of this boot (if it ran: not on the first boot, before provisioning) is over
+  await vm.waitUntil("systemctl is-active -q multi-user.target && [ \"$(systemctl show -P ActiveState os-verification.service)\" != activating ]", "os-verification of slot A", 300_000);
   expect((await raucStatus(vm)).slots["boot.0"]!.boot_status, "slot A committed").toBe("good");
   const rootfs = unhealthyRootfs(build, join(l.scratch, "unhealthy.squashfs"));
   sharedBundle(join(share, "unhealthy.raucb"), { boot: build.bootVfat!, rootfs, version: "25.11.2.twin", certs: certs(build, "dev") });
@@ -468,7 +469,8 @@ scenario("prov.sources.no-replay", SLOW, async ({ context }) => {
   expect(vm.current!.slot, "slot A, whose /boot holds the seed").toBe("A");
   expect((await vm.exec("test -f /boot/config.toml")).code).toBe(0);
   const table = await vm.succeed("sfdisk --json /dev/vda");
-  await vm.succeed("find /data -mindepth 1 -maxdepth 1 -exec rm -rf {} + && sync");
+  // the operator's wipe: applications stopped, their storage mounts released, /data emptied
+  await vm.succeed("systemctl stop probe.service; findmnt -rn -o TARGET | grep '^/data/' | sort -r | xargs -r -n1 umount -l; find /data -mindepth 1 -maxdepth 1 -exec rm -rf {} + && sync", { timeoutMs: 120_000 });
   await vm.reboot();
   const freshFlash = (await vm.exec("test -e /run/atomicnix/fresh-flash")).code === 0;
   expect(freshFlash).toBe(false);
