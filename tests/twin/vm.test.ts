@@ -8,6 +8,7 @@ import { afterAll, afterEach, expect, type TestContext } from "vitest";
 import { scenario } from "../../conformance/binding.js";
 import { freePort, twinSeed } from "./vm-seed.js";
 import { currentTarget } from "../../conformance/targets.js";
+import { sleep } from "../../conformance/targets/driver.js";
 import { VmTarget, WAN_SERVICE_ADDRESS, type BootRecord } from "../../conformance/targets/vm/vm.js";
 import { locateTwin, type TwinBuild } from "../../twin/locate.js";
 import { certs, place, plainBundle, sharedBundle, unhealthyRootfs } from "./vm-bundles.js";
@@ -524,6 +525,9 @@ scenario("upgrade.download.success", SLOW, async ({ context }) => {
   let serverLog = "";
   updateServer.stdout!.on("data", (d: Buffer) => (serverLog += d.toString()));
   updateServer.stderr!.on("data", (d: Buffer) => (serverLog += d.toString()));
+  // the server checks every bundle's signature against the keyring before it listens
+  for (const deadline = Date.now() + 300_000; !serverLog.includes("listening on") && Date.now() < deadline; ) await sleep(500);
+  expect(serverLog, "the update server started").toContain("listening on");
   await vm.waitUntil(`curl -s -o /dev/null -w '%{http_code}' http://${WAN_SERVICE_ADDRESS}:8080/api/v1/updates/latest | grep -qv 000`, "the update server through the WAN", 60_000);
   // verify.commit.success's precondition: no lan-settings.json (the gateway address is the fallback)
   await vm.succeed("rm -f /data/config/lan-settings.json && systemctl start --no-block os-upgrade.service");
