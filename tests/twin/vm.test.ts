@@ -473,11 +473,11 @@ scenario("prov.sources.no-replay", SLOW, async ({ context }) => {
   // the operator's wipe: applications stopped, their storage mounts released, /data emptied
   await vm.succeed("systemctl stop probe.service; findmnt -rn -o TARGET | grep '^/data/' | sort -r | xargs -r -n1 umount -l; find /data -mindepth 1 -maxdepth 1 -exec rm -rf {} + && sync", { timeoutMs: 120_000 });
   await vm.reboot();
-  const freshFlash = (await vm.exec("test -e /run/atomicnix/fresh-flash")).code === 0;
-  expect(freshFlash).toBe(false);
+  // recorded before any assertion: part.stable-layout.wiped-data judges the same boot
+  l.wipe = { tableBefore: table, tableAfter: await vm.succeed("sfdisk --json /dev/vda"), freshFlashAfter: (await vm.exec("test -e /run/atomicnix/fresh-flash")).code === 0 };
+  expect(l.wipe.freshFlashAfter).toBe(false);
   expect((await vm.exec("test -e /data/config/config.toml")).code).not.toBe(0);
   expect(await vm.succeed("systemctl is-active multi-user.target")).toBe("active\n");
-  l.wipe = { tableBefore: table, tableAfter: await vm.succeed("sfdisk --json /dev/vda"), freshFlashAfter: false };
   await vm.waitForPort(8080);
   const page = await lanRequest(l.consolePort, "GET", "/");
   expect(page.status, `GET / from the LAN: ${page.body.slice(0, 200)}`).toBe(200);
