@@ -13,6 +13,13 @@
 # U-Boot 2023.01 reports a syntax error for one even inside double quotes.
 echo "AtomicNix build @buildId@"
 
+# The kernel parameters of the system this boot partition carries: init= (the
+# NixOS systemd initrd stops with "No init= parameter" without it) and the
+# configuration's boot.kernelParams, substituted by compile-boot-script.sh
+# --kernel-params from nix/boot-script.nix. Only the slot-dependent words are
+# added below.
+setenv atomicnix_kernel_params "@kernelParams@"
+
 # USB mass-storage recovery: the reset button (Linux gpiochip3 line 4, U-Boot
 # GPIO 100, active low) held from power-on for 10 seconds exposes the whole eMMC
 # on the OTG port instead of booting Linux. `gpio input` returns the pin level as
@@ -65,7 +72,7 @@ if test "${atomicnix_ok}" = "1"; then
   setenv atomicnix_lowerdev "/dev/mmcblk${devnum}p${distro_rootpart}"
   setenv atomicnix_part "${devnum}:${distro_bootpart}"
   echo "AtomicNix: ${raucargs} boot=${devtype} ${atomicnix_part} lowerdev=${atomicnix_lowerdev}"
-  setenv bootargs "console=ttyS2,1500000 earlycon root=fstab ${raucargs} atomicnix.lowerdev=${atomicnix_lowerdev} rootwait panic=10"
+  setenv bootargs "${atomicnix_kernel_params} root=fstab ${raucargs} atomicnix.lowerdev=${atomicnix_lowerdev} rootwait"
   echo "AtomicNix: bootargs ${bootargs}"
   load ${devtype} ${atomicnix_part} ${kernel_addr_r} Image || setenv atomicnix_ok 0
 fi

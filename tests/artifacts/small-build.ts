@@ -13,6 +13,8 @@ import { certGeneratorPath, mustRun, runBuildScript, scriptPath, type ArtifactSe
 
 export const VERSION = "25.11.20250101.a1b2c3d";
 export const BUILD_ID = "test-build-7f3a";
+/** The command line nix/boot-script.nix would pass for a system whose toplevel is /sbin/init's target. */
+export const SMALL_KERNEL_PARAMS = "init=/sbin/init console=ttyS2,1500000 earlycon panic=10";
 export const ENV_OFFSET = 0x3f8000;
 export const ENV_SIZE = 0x4000;
 export const ENV_VARS = { BOOT_ORDER: "A B", BOOT_A_LEFT: "3", BOOT_B_LEFT: "3" };
@@ -101,7 +103,7 @@ export function buildSmall(): SmallBuild {
   const bootCmdSource = scriptPath("boot.cmd");
   const bootScr = join(dir, "boot.scr");
   const bootCmdOut = join(dir, "boot.cmd");
-  timed("compile-boot-script", () => build("compile-boot-script.sh", [bootCmdSource, bootScr, "--arch", "arm64", "--build-id", BUILD_ID, "--cmd-out", bootCmdOut]));
+  timed("compile-boot-script", () => build("compile-boot-script.sh", [bootCmdSource, bootScr, "--arch", "arm64", "--build-id", BUILD_ID, "--kernel-params", SMALL_KERNEL_PARAMS, "--cmd-out", bootCmdOut]));
 
   const bootVfat = join(dir, "boot.vfat");
   timed("build-boot-vfat", () =>
