@@ -69,6 +69,9 @@ export type ScenarioId =
   | "build.nix-definition.kernel"
   | "build.nix-definition.closure"
   | "build.nix-definition.watchdog"
+  | "build.nix-definition.kernel-cmdline"
+  | "build.nix-definition.unit-path"
+  | "build.nix-definition.tools"
   | "build.nix-definition.slot-map"
   | "conf.binding.unknown-id"
   | "conf.binding.target-skip"
@@ -967,7 +970,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "build-artifacts",
     "level": "static",
     "status": "implemented",
-    "source": "specs/build-artifacts/spec.md:192"
+    "source": "specs/build-artifacts/spec.md:193"
   },
   "build.nix-definition.runtime-files": {
     "title": "Runtime files come from the shared files",
@@ -975,7 +978,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "build-artifacts",
     "level": "static",
     "status": "implemented",
-    "source": "specs/build-artifacts/spec.md:200"
+    "source": "specs/build-artifacts/spec.md:201"
   },
   "build.nix-definition.kernel": {
     "title": "Kernel symbols declared",
@@ -983,7 +986,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "build-artifacts",
     "level": "static",
     "status": "implemented",
-    "source": "specs/build-artifacts/spec.md:209"
+    "source": "specs/build-artifacts/spec.md:210"
   },
   "build.nix-definition.closure": {
     "title": "Closure reductions declared",
@@ -991,7 +994,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "build-artifacts",
     "level": "static",
     "status": "implemented",
-    "source": "specs/build-artifacts/spec.md:217"
+    "source": "specs/build-artifacts/spec.md:218"
   },
   "build.nix-definition.watchdog": {
     "title": "Watchdog keys left unset",
@@ -999,7 +1002,31 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "build-artifacts",
     "level": "static",
     "status": "implemented",
-    "source": "specs/build-artifacts/spec.md:225"
+    "source": "specs/build-artifacts/spec.md:226"
+  },
+  "build.nix-definition.kernel-cmdline": {
+    "title": "Kernel command line from the NixOS configuration",
+    "requirement": "build.nix-definition",
+    "capability": "build-artifacts",
+    "level": "static",
+    "status": "implemented",
+    "source": "specs/build-artifacts/spec.md:234"
+  },
+  "build.nix-definition.unit-path": {
+    "title": "Unit files name their PATH",
+    "requirement": "build.nix-definition",
+    "capability": "build-artifacts",
+    "level": "static",
+    "status": "implemented",
+    "source": "specs/build-artifacts/spec.md:242"
+  },
+  "build.nix-definition.tools": {
+    "title": "Every tool called is declared",
+    "requirement": "build.nix-definition",
+    "capability": "build-artifacts",
+    "level": "static",
+    "status": "implemented",
+    "source": "specs/build-artifacts/spec.md:250"
   },
   "build.nix-definition.slot-map": {
     "title": "RAUC slot devices match the layout",
@@ -1007,7 +1034,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "build-artifacts",
     "level": "static",
     "status": "implemented",
-    "source": "specs/build-artifacts/spec.md:233"
+    "source": "specs/build-artifacts/spec.md:258"
   },
   "conf.binding.unknown-id": {
     "title": "Unknown ID is rejected at run time",

@@ -5,7 +5,7 @@
   config,
   lib,
   pkgs,
-  releaseSeries,
+  utils,
   atomicnixRuntime,
   ...
 }:
@@ -24,6 +24,7 @@ in
     ./os-verification.nix
     ./os-upgrade.nix
     ./watchdog.nix
+    ./tools.nix
   ];
 
   options.atomicnix = {
@@ -38,6 +39,35 @@ in
       example = "/dev/mmcblk1";
       description = "Whole disk holding the A/B slots and /data; systemd-repart completes its layout on first boot.";
     };
+    # The overlay root and /data, as one value: fileSystems below, and the checks'
+    # VM hands the same set to qemu-vm.nix (nix/tests), which would otherwise
+    # replace it with an ext4 root.
+    fileSystems = lib.mkOption {
+      type = lib.types.attrsOf lib.types.anything;
+      internal = true;
+      readOnly = true;
+      default = {
+        "/" = {
+          device = "overlay";
+          fsType = "overlay";
+          options = [
+            "lowerdir=/run/rootfs-base"
+            "upperdir=/run/overlay-root/upper"
+            "workdir=/run/overlay-root/work"
+            "x-systemd.requires=initrd-prepare-overlay-lower.service"
+          ];
+        };
+        "/data" = {
+          device = "/dev/disk/by-partlabel/data";
+          fsType = "f2fs";
+          options = [
+            "nofail"
+            "noatime"
+          ];
+        };
+      };
+    };
+
     buildId = lib.mkOption {
       type = lib.types.str;
       default = config.system.nixos.version;
@@ -47,7 +77,9 @@ in
   };
 
   config = {
-    system.stateVersion = releaseSeries;
+    # The release the state on /data was first created with: a fixed literal that
+    # never follows the nixpkgs series (changing it changes upgrade behaviour).
+    system.stateVersion = "25.11";
     networking.hostName = "gateway";
 
     # ---- Read-only squashfs under a tmpfs overlay, assembled in the systemd initrd.
@@ -64,6 +96,8 @@ in
       "squashfs"
       "overlay"
     ];
+    # A kernel panic reboots after 10 s, so U-Boot's boot counter sees a failed try.
+    boot.kernelParams = [ "panic=10" ];
     boot.loader.grub.enable = false;
     boot.loader.generic-extlinux-compatible.enable = false;
 
@@ -93,24 +127,7 @@ in
       '';
     };
 
-    fileSystems."/" = {
-      device = "overlay";
-      fsType = "overlay";
-      options = [
-        "lowerdir=/run/rootfs-base"
-        "upperdir=/run/overlay-root/upper"
-        "workdir=/run/overlay-root/work"
-        "x-systemd.requires=initrd-prepare-overlay-lower.service"
-      ];
-    };
-    fileSystems."/data" = {
-      device = "/dev/disk/by-partlabel/data";
-      fsType = "f2fs";
-      options = [
-        "nofail"
-        "noatime"
-      ];
-    };
+    fileSystems = cfg.fileSystems;
 
     # First boot: the flash image holds boot-a and rootfs-a only. repart matches
     # existing partitions by type in definition order and creates the missing
@@ -151,23 +168,23 @@ in
         Format = "f2fs";
       };
     };
-    boot.initrd.systemd.storePaths = [
-      "${pkgs.f2fs-tools}/bin/mkfs.f2fs"
-      "${pkgs.dosfstools}/bin/mkfs.vfat"
-    ];
     # The fresh-flash marker: boot-b missing before repart means this disk was
-    # just written. /run is carried into the real root.
+    # just written. /run is carried into the real root. It waits for the disk's
+    # device unit and for udev to finish its partitions: run earlier, a missing
+    # by-partlabel link would mark an ordinary boot as a fresh flash.
     boot.initrd.systemd.services.atomicnix-fresh-flash-marker = {
       description = "Record a fresh flash before systemd-repart completes the layout";
       wantedBy = [ "initrd.target" ];
       before = [ "systemd-repart.service" ];
-      after = [ "systemd-udev-settle.service" ];
+      requires = [ "${utils.escapeSystemdPath cfg.rootDevice}.device" ];
+      after = [ "${utils.escapeSystemdPath cfg.rootDevice}.device" ];
       unitConfig.DefaultDependencies = false;
       serviceConfig = {
         Type = "oneshot";
         RemainAfterExit = true;
       };
       script = ''
+        udevadm settle --timeout=30
         if [ ! -e /dev/disk/by-partlabel/boot-b ]; then
           mkdir -p /run/atomicnix
           : > /run/atomicnix/fresh-flash
@@ -196,6 +213,10 @@ in
 
     # ---- Accounts: no default credentials (specs/authentication).
     users.mutableUsers = false;
+    # Both accounts are locked and the Nix config holds no key on purpose: admin's
+    # keys come from /data/config/ssh-authorized-keys at run time (provisioning),
+    # which users-groups.nix's lock-out assertion cannot see.
+    users.allowNoPasswordLogin = true;
     users.users.root.hashedPassword = "!";
     users.users.admin = {
       isNormalUser = true;
@@ -246,8 +267,6 @@ in
       pkgs.f2fs-tools
       pkgs.kmod
       cfg.runtime
-      # Units run the bundles as `/usr/bin/env node /usr/lib/atomicnix/device/<area>.mjs`.
-      cfg.runtime.passthru.nodejs
     ];
 
     # The twin installs dist/device/*.mjs at /usr/lib/atomicnix/device; the same
@@ -264,8 +283,9 @@ in
     # The running version os-upgrade compares offers against; the bundle of the same
     # build carries the same string (nix/rauc-bundle.nix --version).
     environment.etc."atomicnix/version".text = "${config.system.nixos.version}\n";
-    # Units installed from files have no NixOS `path`: /usr/bin/env finds node here.
-    systemd.globalEnvironment.PATH = lib.mkDefault "/run/wrappers/bin:/run/current-system/sw/bin:/run/current-system/sw/sbin";
+    # Units installed from files get no NixOS `path` (systemd.globalEnvironment does
+    # not reach them either): each sets Environment=PATH= itself, naming the system
+    # path first (modules/tools.nix puts node, rauc, nft ... there).
 
     # Podman runs the provisioned Quadlet applications; crun comes from the
     # CRIU-free overlay in flake.nix.

@@ -17,6 +17,9 @@ in
   services.chrony = {
     enable = true;
     servers = [ ];
+    # The shared file keeps the RTC in step with `rtcsync`; chrony.nix asserts that
+    # `rtcsync` is not combined with its default rtcfile/rtcautotrim trimming.
+    enableRTCTrimming = false;
     extraConfig = builtins.readFile ../device/etc/chrony/atomicnix.conf;
   };
 

@@ -5,7 +5,6 @@
 {
   config,
   lib,
-  pkgs,
   ...
 }:
 let
@@ -25,8 +24,9 @@ in
       type = lib.types.bool;
       default = false;
       description = ''
-        Reserve the hawkBit path: drop os-upgrade.timer/os-upgrade.service and
-        install rauc-hawkbit-updater (no hawkBit service is configured yet).
+        Reserve the hawkBit path: drop os-upgrade.timer/os-upgrade.service. Not
+        usable yet: evaluation fails with an assertion until the flake packages
+        rauc-hawkbit-updater (nixpkgs 25.11 has none).
       '';
     };
     pollingInterval = lib.mkOption {
@@ -51,7 +51,15 @@ in
       ];
     })
     (lib.mkIf cfg.useHawkbit {
-      environment.systemPackages = [ pkgs.rauc-hawkbit-updater ];
+      # nixpkgs 25.11 has no rauc-hawkbit-updater attribute, and this flake does not
+      # package one yet: evaluation stops here with a reason instead of an
+      # undefined-attribute error.
+      assertions = [
+        {
+          assertion = false;
+          message = "os-upgrade.useHawkbit = true needs rauc-hawkbit-updater, which nixpkgs 25.11 does not package and this flake does not provide yet; keep os-upgrade.useHawkbit = false (os-upgrade.timer polls the update server)";
+        }
+      ];
     })
   ];
 }

@@ -70,6 +70,11 @@ in
         assertion = cfg.bootloader != "custom" || cfg.customBackend != null;
         message = "atomicnix.rauc.customBackend must be set when atomicnix.rauc.bootloader = \"custom\"";
       }
+      {
+        # A git flake holds tracked files only: the keyring CA must be committed or `git add`ed.
+        assertion = !(builtins.isPath cfg.keyringCert) || builtins.pathExists cfg.keyringCert;
+        message = "atomicnix.rauc.keyringCert ${toString cfg.keyringCert} does not exist (or is not tracked by git): run `bash certs/gen-dev-certs.sh certs/dev && install -D -m 0644 certs/dev/dev.ca.cert.pem certs/keyring/ca.cert.pem && git add certs/keyring/ca.cert.pem` (docs/nix.md, one-time step)";
+      }
     ];
 
     # RAUC's uboot backend runs fw_printenv/fw_setenv (libubootenv, reading the

@@ -5,11 +5,13 @@
 {
   lib,
   buildNpmPackage,
+  callPackage,
   nodejs_22,
   makeWrapper,
 }:
 let
   root = ../.;
+  npmDeps = callPackage ./npm-deps.nix { };
 in
 buildNpmPackage {
   pname = "atomicnix-conformance-kit";
@@ -33,9 +35,8 @@ buildNpmPackage {
     ];
   };
   nodejs = nodejs_22;
-  # FAKE HASH, replace it like the one in nix/runtime.nix (same lockfile, so the
-  # same value): the first build prints it.
-  npmDepsHash = lib.fakeHash;
+  # importNpmLock: fetched from the lock's own URLs and integrity, no hash to keep.
+  inherit (npmDeps) npmDeps npmConfigHook;
   dontNpmBuild = true;
   dontNpmPrune = true;
   nativeBuildInputs = [ makeWrapper ];

@@ -5,11 +5,13 @@
 {
   lib,
   buildNpmPackage,
+  callPackage,
   nodejs_22,
   makeWrapper,
 }:
 let
   root = ../.;
+  npmDeps = callPackage ./npm-deps.nix { };
 in
 buildNpmPackage {
   pname = "atomicnix-runtime";
@@ -29,10 +31,8 @@ buildNpmPackage {
 
   nodejs = nodejs_22;
 
-  # FAKE HASH, replace it: the npm dependency hash cannot be computed without Nix.
-  # The first `nix build .#runtime` fails and prints the real value ("got: sha256-...");
-  # put that here (docs/nix.md, "First build").
-  npmDepsHash = lib.fakeHash;
+  # importNpmLock: fetched from the lock's own URLs and integrity, no hash to keep.
+  inherit (npmDeps) npmDeps npmConfigHook;
 
   # `npm run build:device` = `tsx device/build.ts`: every device/<area>/main.ts
   # becomes dist/device/<area>.mjs, self-contained (no node_modules at run time).

@@ -465,7 +465,12 @@ export class NixConfig {
         }),
       ],
     ]);
-    b.set("builtins", attrsOf({ readFile: fn((p) => readFileSync((p as NixPath).abs, "utf8")), replaceStrings: this.lib().get("replaceStrings")! }));
+    const attrValues = fn((a) => {
+      const set = this.resolve(a);
+      if (!(set instanceof Attrs)) throw new Unsupported("attrValues of a non-set");
+      return set.names().sort().map((n) => set.get(n)!);
+    });
+    b.set("builtins", attrsOf({ readFile: fn((p) => readFileSync((p as NixPath).abs, "utf8")), replaceStrings: this.lib().get("replaceStrings")!, attrValues }));
     this.builtinsCache = b;
     return b;
   }

@@ -213,17 +213,14 @@ export function checkFlakeOutputs(repo: NixRepo): Finding[] {
 
 // ---------------------------------------------------------------- module graph
 
+/** The flake's module list of each configuration: a let binding, read as written. */
+const MODULE_LISTS = { rock64: "rock64Modules", "rock64-qemu": "qemuModules" } as const;
+
 /** Module files of a NixOS configuration: the flake's module list plus every `imports` reached from it. */
 export function configurationModules(repo: NixRepo, configName: "rock64" | "rock64-qemu"): { files: string[]; inline: NixNode[] } {
-  const { env, outputs } = flakeView(repo);
-  const cfg = getAttr(resolveShape(outputs, env) ?? outputs, ["nixosConfigurations", configName]);
-  const system = cfg && (resolveShape(cfg, env) ?? cfg);
-  const call = system?.k === "call" ? system : cfg?.k === "var" ? (env.get(cfg.name) as NixNode | undefined) : undefined;
-  if (!call || call.k !== "call" || calleeName(call.fn) !== "nixosSystem") throw new Error(`flake.nix: nixosConfigurations.${configName} is not a lib.nixosSystem call`);
-  const argSet = resolveShape(call.args[0]!, env);
-  const modulesNode = argSet && getAttr(argSet, ["modules"]);
-  const list = modulesNode && resolveShape(modulesNode, env);
-  if (!list || list.k !== "list") throw new Error(`flake.nix: the modules of nixosConfigurations.${configName} are not a visible list`);
+  const { env } = flakeView(repo);
+  const list = env.get(MODULE_LISTS[configName]);
+  if (!list || list.k !== "list") throw new Error(`flake.nix: \`${MODULE_LISTS[configName]}\` (the modules of nixosConfigurations.${configName}) is not a list`);
   const files: string[] = [];
   const inline: NixNode[] = [];
   const visit = (rel: string): void => {
@@ -237,7 +234,7 @@ export function configurationModules(repo: NixRepo, configName: "rock64" | "rock
     });
   };
   for (const item of list.items) {
-    const m = resolveShape(item, env) ?? item;
+    const m = item.k === "var" ? (env.get(item.name) ?? item) : item;
     if (m.k === "path") visit(repo.rel(m.v));
     else inline.push(m);
   }
@@ -259,7 +256,7 @@ function moduleConfig(node: NixNode): { body: NixNode; env: Env } {
 }
 
 /** Every value defined at an attribute path in the modules (through mkIf/mkMerge/calls). */
-function definitionsAt(repo: NixRepo, files: string[], path: string[]): { file: string; value: NixNode; env: Env }[] {
+export function definitionsAt(repo: NixRepo, files: string[], path: string[]): { file: string; value: NixNode; env: Env }[] {
   const found: { file: string; value: NixNode; env: Env }[] = [];
   for (const file of files) {
     const { body, env } = moduleConfig(repo.parse(file));
@@ -435,29 +432,32 @@ export function checkClosureOptions(repo: NixRepo): Finding[] {
   expect(["documentation", "enable"], "false");
   expect(["documentation", "man", "enable"], "false");
   expect(["environment", "defaultPackages"], "[ ]");
-  // crun without CRIU: an overlay overriding crun with criu = null, applied to rock64.
+  // crun without CRIU: nixpkgs' crun links -lcriu unconditionally, so the overlay must
+  // drop both the input and the flag (`override { criu = null; }` fails to link).
   const { env } = flakeView(repo);
   const { inline } = configurationModules(repo, "rock64");
   let overlayApplied = false;
-  let criuRemoved = false;
+  let dropsInput = false;
+  let dropsFlag = false;
+  let nullOverride = false;
   for (const m of inline) {
     const overlays = getAttr(m, ["nixpkgs", "overlays"]);
     if (!overlays || overlays.k !== "list") continue;
     for (const o of overlays.items) {
-      const fn = resolveShape(o, env);
+      const fn = o.k === "var" ? env.get(o.name) : o;
       if (fn?.k !== "lambda") continue;
       overlayApplied = true;
       walk(fn, (n, p) => {
-        if (p[p.length - 1] === "crun" && n.k === "call" && calleeName(n.fn) === "override") {
-          const arg = n.args[0];
-          const criu = arg && getAttr(arg, ["criu"]);
-          if (criu?.k === "var" && criu.name === "null") criuRemoved = true;
-        }
+        if (!p.includes("crun")) return;
+        if (n.k === "call" && calleeName(n.fn) === "override" && getAttr(n.args[0], ["criu"])) nullOverride = true;
+        if (n.k === "str" && n.v === "criu") dropsInput = true;
+        if (n.k === "str" && n.v === "-lcriu") dropsFlag = true;
       });
     }
   }
-  if (!overlayApplied) findings.push({ file: "flake.nix", where: "nixosConfigurations.rock64.modules", message: "no overlay module applied" });
-  if (!criuRemoved) findings.push({ file: "flake.nix", where: "embeddedOverlay.crun", message: "crun is not overridden with criu = null" });
+  if (!overlayApplied) findings.push({ file: "flake.nix", where: "rock64Modules", message: "no overlay module applied" });
+  if (nullOverride) findings.push({ file: "flake.nix", where: "embeddedOverlay.crun", message: "override { criu = null; } leaves -lcriu in crun's link flags and fails to link" });
+  if (!dropsInput || !dropsFlag) findings.push({ file: "flake.nix", where: "embeddedOverlay.crun", message: "crun does not drop criu from its inputs and -lcriu from its link flags" });
   return findings;
 }
 

@@ -104,13 +104,17 @@ scenario("build.boot-script.header", onArtifacts, () => {
   expect(scr.compression).toBe("uncompressed");
   for (const needle of ["root=fstab", "rauc.slot=", "atomicnix.lowerdev=", "booti"]) expect(scr.payload).toContain(needle);
   expect(scr.payload).not.toContain("@buildId@");
-  // the shipped boot.cmd is nix/scripts/boot.cmd with only the build ID substituted, and is what was compiled
+  // the shipped boot.cmd is nix/scripts/boot.cmd with only the build ID and the kernel
+  // parameters (init= first) substituted, and is what was compiled
   const buildId = /^echo "AtomicNix build (\S+)"$/m.exec(scr.payload)?.[1];
   expect(buildId, "boot.scr echoes the build ID").toBeTruthy();
+  const kernelParams = /^setenv atomicnix_kernel_params "([^"]*)"$/m.exec(scr.payload)?.[1];
+  expect(kernelParams, "boot.scr sets the kernel parameters").toMatch(/^init=\S+/);
   const source = readFileSync(new URL("../../nix/scripts/boot.cmd", import.meta.url), "utf8");
   const shipped = readFileSync(set.bootCmd, "utf8");
   expect(source).toContain("@buildId@");
-  expect(shipped).toBe(source.replaceAll("@buildId@", buildId!));
+  expect(source).toContain("@kernelParams@");
+  expect(shipped).toBe(source.replaceAll("@buildId@", buildId!).replaceAll("@kernelParams@", kernelParams!));
   expect(scr.payload).toBe(shipped);
 });
 
