@@ -183,9 +183,22 @@
             type = "app";
             program = "${linuxPackages.rauc-bundle}/bin/sign-rauc-bundle";
           };
+          # The VM on a writable qcow2 copy of its product disk (./gateway.qcow2, kept
+          # across runs like the board's eMMC; delete it for a fresh flash).
           rock64-qemu-vm = {
             type = "app";
-            program = "${rock64QemuSystem.config.system.build.vm}/bin/run-gateway-vm";
+            program =
+              let
+                pkgs = pkgsFor targetSystem;
+                vm = rock64QemuSystem.config.virtualisation.vmVariant;
+                disk = pkgs.callPackage ./nix/tests/vm-disk.nix { nixosConfig = vm; };
+              in
+              "${pkgs.writeShellScript "rock64-qemu-vm" ''
+                set -eu
+                img=''${ATOMICNIX_VM_DISK:-$PWD/gateway.qcow2}
+                [ -e "$img" ] || ${lib.getExe' pkgs.qemu-utils "qemu-img"} convert -f raw -O qcow2 ${disk}/gateway.img "$img"
+                NIX_DISK_IMAGE=$img exec ${vm.system.build.vm}/bin/run-gateway-vm "$@"
+              ''}";
           };
         };
       };

@@ -54,15 +54,28 @@ in
 
   # `nix run .#rock64-qemu-vm`: two NICs in the same order as the board (WAN, LAN)
   # and SSH forwarded to the host for `--target vm` runs of the conformance kit.
-  virtualisation.vmVariant = {
+  # The VM boots the product's disk (nix/tests/vm-disk.nix: boot-a, rootfs-a
+  # squashfs, repart adds the rest) under the tmpfs overlay: qemu-vm.nix would
+  # otherwise replace fileSystems with its ext4 root and the host's store.
+  virtualisation.vmVariant = vm: {
+    boot.kernelParams = [
+      "rauc.slot=A"
+      "atomicnix.lowerdev=${disk}2"
+    ];
     virtualisation = {
+      useDefaultFilesystems = false;
+      fileSystems = vm.config.atomicnix.fileSystems;
+      mountHostNixStore = false;
+      writableStore = false;
       memorySize = 1024;
       cores = 2;
       graphics = false;
       qemu.networkingOptions = lib.mkForce [
-        "-netdev user,id=wan,hostfwd=tcp:127.0.0.1:2222-:22"
+        "-netdev user,id=wan"
         "-device virtio-net-pci,netdev=wan,mac=52:54:00:12:34:01"
-        "-netdev socket,id=lan,listen=127.0.0.1:12345"
+        # SSH reaches the gateway from its LAN side, where the ruleset accepts it:
+        # QEMU's user network plays the LAN subnet and forwards to 172.20.30.1:22.
+        "-netdev user,id=lan,net=172.20.30.0/24,host=172.20.30.2,dhcpstart=172.20.30.100,hostfwd=tcp:127.0.0.1:2222-172.20.30.1:22"
         "-device virtio-net-pci,netdev=lan,mac=52:54:00:12:34:02"
       ];
       qemu.options = [ "-device i6300esb" "-action watchdog=reset" ];
