@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { walk, type NixNode } from "./nix-ast.js";
-import { configurationModules, definitionsAt, type Finding, type NixRepo } from "./nix-fidelity.js";
+import { configurationModules, definitionsAt, type Finding, type NixRepo } from "./nix-repo.js";
 
 /** The words boot.cmd adds for the slot U-Boot's RAUC bootmeth picked. */
 const SLOT_WORDS = [/^root=fstab$/, /^\$\{raucargs\}$/, /^atomicnix\.lowerdev=\$\{atomicnix_lowerdev\}$/, /^rootwait$/];

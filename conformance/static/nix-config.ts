@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { parseIni } from "../targets/artifacts/ini.js";
 import { getAttr, type NixNode } from "./nix-ast.js";
-import { configurationModules, flakeView, type NixRepo } from "./nix-fidelity.js";
+import { configurationModules, flakeView, type NixRepo } from "./nix-repo.js";
 
 /**
  * A deliberately small evaluator of the NixOS module system, enough to read what

@@ -1,6 +1,6 @@
 import { environmentOf } from "./unit-file.js";
 import { unitExecs } from "./unit-exec.js";
-import type { Finding } from "./nix-fidelity.js";
+import type { Finding } from "./nix-repo.js";
 
 /** NixOS's system path (environment.systemPackages) and Debian's, where the twin's tools live. */
 export const REQUIRED_PATH_DIRS = ["/run/current-system/sw/bin", "/usr/bin"] as const;

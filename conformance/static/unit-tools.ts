@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { getAttr, walk, type NixNode } from "./nix-ast.js";
-import { configurationModules, definitionsAt, type Finding, type NixRepo } from "./nix-fidelity.js";
+import { configurationModules, definitionsAt, type Finding, type NixRepo } from "./nix-repo.js";
 import { program, shellCommands } from "./shell-commands.js";
 import { unitExecs } from "./unit-exec.js";
 

@@ -14,7 +14,7 @@ import { expect } from "vitest";
 import { scenario } from "../../conformance/binding.js";
 import { walk, type NixNode } from "../../conformance/static/nix-ast.js";
 import { Attrs, NixConfig, NixPath, plain, replaceUnitLine, type Value } from "../../conformance/static/nix-config.js";
-import { NixRepo, repoRoot } from "../../conformance/static/nix-fidelity.js";
+import { NixRepo, repoRoot } from "../../conformance/static/nix-repo.js";
 import { program, shellCommands } from "../../conformance/static/shell-commands.js";
 import { environmentOf, lastSetting, listSetting, parseUnit } from "../../conformance/static/unit-file.js";
 import { mutatedRepo } from "./mutated-repo.js";

@@ -2,20 +2,14 @@ import { existsSync } from "node:fs";
 import { expect } from "vitest";
 import { mutatedRepo } from "./mutated-repo.js";
 import { scenario } from "../../conformance/binding.js";
-import {
-  FAKE_HASH,
-  NixRepo,
-  checkClosureOptions,
-  checkFlakeOutputs,
-  checkKernelConfig,
-  checkReleaseSeries,
-  checkRuntimeFiles,
-  checkSlotMap,
-  checkWatchdogUnset,
-  readFlakeLock,
-  repoRoot,
-  type Finding,
-} from "../../conformance/static/nix-fidelity.js";
+import { checkClosureOptions } from "../../conformance/static/closure.js";
+import { checkFlakeOutputs } from "../../conformance/static/flake-outputs.js";
+import { checkKernelConfig } from "../../conformance/static/kernel-symbols.js";
+import { NixRepo, repoRoot, type Finding } from "../../conformance/static/nix-repo.js";
+import { FAKE_HASH, checkReleaseSeries, readFlakeLock } from "../../conformance/static/release-pin.js";
+import { checkRuntimeFiles } from "../../conformance/static/runtime-files.js";
+import { checkSlotMap } from "../../conformance/static/slot-map.js";
+import { checkWatchdogUnset } from "../../conformance/static/watchdog.js";
 
 const onHost = { targets: ["host"] } as const;
 const root = repoRoot();

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { expect } from "vitest";
 import { scenario } from "../../conformance/binding.js";
 import { NixSyntaxError, nixParseText } from "../../conformance/static/nix-ast.js";
-import { nixFiles, repoRoot } from "../../conformance/static/nix-fidelity.js";
+import { nixFiles, repoRoot } from "../../conformance/static/nix-repo.js";
 
 const onHost = { targets: ["host"] } as const;
 const root = repoRoot();

@@ -7,7 +7,7 @@
 import { expect } from "vitest";
 import { scenario } from "../../conformance/binding.js";
 import { checkKernelCmdline } from "../../conformance/static/kernel-cmdline.js";
-import { NixRepo, repoRoot, type Finding } from "../../conformance/static/nix-fidelity.js";
+import { NixRepo, repoRoot, type Finding } from "../../conformance/static/nix-repo.js";
 import { checkTools } from "../../conformance/static/unit-tools.js";
 import { checkUnitPath } from "../../conformance/static/unit-path.js";
 import { mutatedRepo } from "./mutated-repo.js";
