@@ -210,6 +210,8 @@ export type ScenarioId =
   | "quadlet.rootless-boundary.podmanargs"
   | "quadlet.rootless-boundary.host-paths"
   | "quadlet.rootless-boundary.keys"
+  | "quadlet.value-count.single"
+  | "quadlet.value-count.generator"
   | "quadlet.references.checked"
   | "quadlet.generator.all-keys"
   | "quadlet.sync-install.paths"
@@ -421,6 +423,7 @@ export type RequirementId =
   | "quadlet.aux-units"
   | "quadlet.allow-list"
   | "quadlet.rootless-boundary"
+  | "quadlet.value-count"
   | "quadlet.references"
   | "quadlet.generator"
   | "quadlet.sync-install"
@@ -2151,13 +2154,29 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/quadlet/spec.md:192"
   },
+  "quadlet.value-count.single": {
+    "title": "Arrays for single-value keys are rejected",
+    "requirement": "quadlet.value-count",
+    "capability": "quadlet",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/quadlet/spec.md:209"
+  },
+  "quadlet.value-count.generator": {
+    "title": "Every multi-value key keeps all its values in the generator",
+    "requirement": "quadlet.value-count",
+    "capability": "quadlet",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/quadlet/spec.md:217"
+  },
   "quadlet.references.checked": {
     "title": "Dangling references and service clashes",
     "requirement": "quadlet.references",
     "capability": "quadlet",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:208"
+    "source": "specs/quadlet/spec.md:234"
   },
   "quadlet.generator.all-keys": {
     "title": "Every allowed key passes the generator",
@@ -2165,7 +2184,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:224"
+    "source": "specs/quadlet/spec.md:250"
   },
   "quadlet.sync-install.paths": {
     "title": "Units land in their search paths on every boot",
@@ -2173,7 +2192,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "device",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:241"
+    "source": "specs/quadlet/spec.md:267"
   },
   "quadlet.sync-install.plan": {
     "title": "Sync plan under a root prefix",
@@ -2181,7 +2200,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:251"
+    "source": "specs/quadlet/spec.md:277"
   },
   "quadlet.sync-restart.changed-only": {
     "title": "Only changed units restart",
@@ -2189,7 +2208,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "device",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:269"
+    "source": "specs/quadlet/spec.md:295"
   },
   "quadlet.sync-restart.build-first": {
     "title": "Builds start first",
@@ -2197,7 +2216,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "device",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:278"
+    "source": "specs/quadlet/spec.md:304"
   },
   "quadlet.sync-restart.failure": {
     "title": "A failing unit fails the sync",
@@ -2205,7 +2224,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "device",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:287"
+    "source": "specs/quadlet/spec.md:313"
   },
   "quadlet.sync-ownership.foreign": {
     "title": "Foreign units survive",
@@ -2213,7 +2232,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "device",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:304"
+    "source": "specs/quadlet/spec.md:330"
   },
   "quadlet.sync-ownership.managed-only": {
     "title": "Only managed files are removed",
@@ -2221,7 +2240,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:313"
+    "source": "specs/quadlet/spec.md:339"
   },
   "rauc.system-conf.keys": {
     "title": "Rock64 system.conf has the required keys",

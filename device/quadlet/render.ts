@@ -127,6 +127,10 @@ function renderUnit(kind: UnitKind, name: string, entry: unknown, rc: RenderCont
         fail(path, `${label}: key ${keyId} has an empty list; give at least one value or leave the key out`);
         continue;
       }
+      if (row.values === "one" && items.length > 1) {
+        fail(path, `${label}: key ${keyId} takes one value, got ${items.length}; Podman keeps only the last ${key}= line, so the others would be dropped silently${key === "Exec" || key === "Entrypoint" ? ` (join the arguments into one string, e.g. ${key} = ${JSON.stringify(items.map((i) => String(i.v)).join(" "))})` : ""}`);
+        continue;
+      }
       present.add(keyId);
       const texts: { text: string; path: string }[] = [];
       for (const item of items) {

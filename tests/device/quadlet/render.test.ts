@@ -287,3 +287,23 @@ scenario("quadlet.references.checked", onHost, () => {
   const badNet = renderErrors({ build: { app: { Build: { ImageTag: "localhost/app:1", File: "/x", Network: "nope.network" } } } });
   expect(badNet.map((e) => e.path)).toEqual(["build.app.Build.Network"]);
 });
+
+scenario("quadlet.value-count.single", onHost, () => {
+  const cases: [string, Record<string, unknown>][] = [
+    ["Container.Exec", { Container: { Exec: ["--serve", "--port=8080"] } }],
+    ["Container.Pull", { Container: { Pull: ["always", "never"] } }],
+    ["Container.User", { Container: { User: [1000, 1001] } }],
+    ["Service.Restart", { Service: { Restart: ["always", "no"] } }],
+  ];
+  for (const [keyId, extra] of cases) {
+    const { Container, ...sections } = extra as { Container?: Record<string, never> };
+    const errors = renderErrors(rootless(Container ?? {}, sections));
+    expect(errors, keyId).toHaveLength(1);
+    expect(errors[0]!.path).toBe(`container.web.${keyId}`);
+    expect(errors[0]!.message).toContain(keyId);
+    expect(errors[0]!.message).toMatch(/only the last/);
+    expect(lookupKey(keyId.split(".")[0] as "Container", keyId.split(".")[1]!)!.values).toBe("one");
+  }
+  const { units } = renderOk(rootless({ Exec: ["--serve --port=8080"] }));
+  expect(lines(unit(units, "web.container").content).filter((l) => l.startsWith("Exec="))).toEqual(["Exec=--serve --port=8080"]);
+});
