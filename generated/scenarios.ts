@@ -182,6 +182,9 @@ export type ScenarioId =
   | "prov.os-upgrade.persisted"
   | "prov.health-required.declared"
   | "prov.unit-tables.structure"
+  | "prov.input-limits.boundaries"
+  | "prov.input-limits.names"
+  | "prov.input-limits.write-error"
   | "prov.error-report.all"
   | "prov.error-report.syntax"
   | "prov.error-report.robust"
@@ -410,6 +413,7 @@ export type RequirementId =
   | "prov.os-upgrade"
   | "prov.health-required"
   | "prov.unit-tables"
+  | "prov.input-limits"
   | "prov.error-report"
   | "prov.outputs"
   | "prov.atomic-commit"
@@ -1930,13 +1934,37 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/provisioning/spec.md:341"
   },
+  "prov.input-limits.boundaries": {
+    "title": "Limits hold at their boundaries",
+    "requirement": "prov.input-limits",
+    "capability": "provisioning",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/provisioning/spec.md:357"
+  },
+  "prov.input-limits.names": {
+    "title": "Long and case-colliding names never reach the file system",
+    "requirement": "prov.input-limits",
+    "capability": "provisioning",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/provisioning/spec.md:365"
+  },
+  "prov.input-limits.write-error": {
+    "title": "File-system errors during an import are reported",
+    "requirement": "prov.input-limits",
+    "capability": "provisioning",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/provisioning/spec.md:373"
+  },
   "prov.error-report.all": {
     "title": "All errors are reported",
     "requirement": "prov.error-report",
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:357"
+    "source": "specs/provisioning/spec.md:391"
   },
   "prov.error-report.syntax": {
     "title": "Syntax errors carry a position",
@@ -1944,7 +1972,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:367"
+    "source": "specs/provisioning/spec.md:401"
   },
   "prov.error-report.robust": {
     "title": "Arbitrary input never crashes the importer",
@@ -1952,7 +1980,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:376"
+    "source": "specs/provisioning/spec.md:410"
   },
   "prov.outputs.layout": {
     "title": "Output layout and schemas",
@@ -1960,7 +1988,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:393"
+    "source": "specs/provisioning/spec.md:427"
   },
   "prov.outputs.deterministic": {
     "title": "Output is deterministic and normalised",
@@ -1968,7 +1996,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:402"
+    "source": "specs/provisioning/spec.md:436"
   },
   "prov.atomic-commit.kill-points": {
     "title": "Kill at every step",
@@ -1976,7 +2004,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:420"
+    "source": "specs/provisioning/spec.md:454"
   },
   "prov.atomic-commit.power-cut": {
     "title": "Power cut during an import",
@@ -1984,7 +2012,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "device",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:429"
+    "source": "specs/provisioning/spec.md:463"
   },
   "prov.atomic-commit.rejected": {
     "title": "Rejected input changes nothing",
@@ -1992,7 +2020,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:437"
+    "source": "specs/provisioning/spec.md:471"
   },
   "prov.atomic-commit.foreign": {
     "title": "Entries of other owners are kept",
@@ -2000,7 +2028,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:446"
+    "source": "specs/provisioning/spec.md:480"
   },
   "prov.files-dir.kept": {
     "title": "Plain import keeps files and bundle replaces them",
@@ -2008,7 +2036,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:461"
+    "source": "specs/provisioning/spec.md:495"
   },
   "prov.first-boot.unit": {
     "title": "Unit definition",
@@ -2016,7 +2044,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "static",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:479"
+    "source": "specs/provisioning/spec.md:513"
   },
   "prov.first-boot.apply-failure": {
     "title": "Failed apply blocks confirmation",
@@ -2024,7 +2052,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "device",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:487"
+    "source": "specs/provisioning/spec.md:521"
   },
   "prov.development.flag-only": {
     "title": "Development build seeds only the WAN SSH flag",
@@ -2032,7 +2060,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "device",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:504"
+    "source": "specs/provisioning/spec.md:538"
   },
   "quadlet.modes.rootful": {
     "title": "Privileged container is rootful on the host network",

@@ -354,7 +354,8 @@ export function createConsoleServer(opts: ConsoleOptions): Server {
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((e: unknown) => {
       log(`internal error on ${req.method} ${req.url}: ${(e as Error).stack ?? e}`);
-      if (!res.headersSent) refuse(req, res, 500, "internal error", closeAfter(req, res));
+      // The cause goes to the client too: the console is LAN-only and the operator needs it to act.
+      if (!res.headersSent) refuse(req, res, 500, `internal error: ${(e as Error).message ?? String(e)}; the stored configuration is unchanged unless the log says otherwise`, closeAfter(req, res));
       else res.destroy();
     });
   });

@@ -9,7 +9,7 @@ import { decodeUtf8, detectInputKind } from "./input-kind.js";
 import type { Issue } from "./issues.js";
 import { withImportLock } from "./lock.js";
 import { buildOutputs } from "./outputs.js";
-import { commitGeneration, STAGING_PREFIX } from "./store.js";
+import { commitGeneration, currentGeneration, recover, STAGING_PREFIX } from "./store.js";
 
 export type { Issue } from "./issues.js";
 
@@ -43,8 +43,30 @@ function prepare(source: Uint8Array, what: string, root: string): { ok: true; pr
 function commit(root: string, p: Prepared, files: "keep" | { staged: string }, steps: Steps, staging?: string): ImportResult {
   const out = buildOutputs(p.config, p.units, p.source);
   if (!out.ok) return out;
-  const generation = commitGeneration(root, { files: out.files, filesFrom: files, ...(staging ? { staging } : {}) }, steps);
-  return { ok: true, generation, warnings: p.warnings };
+  const before = currentGeneration(root);
+  try {
+    const generation = commitGeneration(root, { files: out.files, filesFrom: files, ...(staging ? { staging } : {}) }, steps);
+    return { ok: true, generation, warnings: p.warnings };
+  } catch (e) {
+    // A disk error is an answer for the operator, not a crash: say which step and why.
+    const cause = fsError(e, steps);
+    const after = currentGeneration(root);
+    if (after !== undefined && after !== before) {
+      return { ok: true, generation: after, warnings: [...p.warnings, { path: "(state)", message: `configuration committed as generation ${after}, but the clean-up after it failed: ${cause}` }] };
+    }
+    try {
+      recover(root, undefined, staging);
+    } catch {
+      // recover runs again before the next import
+    }
+    return { ok: false, errors: [{ path: "(state)", message: `cannot write the new state under ${root}: ${cause}; the stored state is unchanged` }] };
+  }
+}
+
+function fsError(e: unknown, steps: Steps): string {
+  const err = e as NodeJS.ErrnoException & { step?: string };
+  const step = err.step ?? steps.names.at(-1) ?? "start";
+  return `${err.code ?? "error"} at step "${step}" (${err.message})`;
 }
 
 /**
@@ -80,8 +102,15 @@ export async function importConfig(input: { bytes: Uint8Array; filename?: string
       const p = prepare(bundle.content.configToml, `${what}: config.toml`, dir);
       if (!p.ok) return p;
       return commit(dir, p.prepared, bundle.content.hasFiles ? { staged: stagedFiles } : "keep", steps, stagingName);
+    } catch (e) {
+      if (!(e as NodeJS.ErrnoException).code) throw e;
+      return { ok: false, errors: [{ path: "(state)", message: `cannot unpack the bundle under ${dir}: ${fsError(e, steps)}; the stored state is unchanged` }] };
     } finally {
-      steps.step("remove staging");
+      try {
+        steps.step("remove staging");
+      } catch {
+        // an injected failure here changes nothing: the staging directory goes either way
+      }
       rmSync(staging, { recursive: true, force: true });
     }
   });
