@@ -51,6 +51,8 @@ export type ScenarioId =
   | "console.signed.formats"
   | "console.csrf.cross-origin"
   | "console.generate.form"
+  | "console.compat.reference-clients"
+  | "console.cli.loopback"
   | "console.apply.restarts"
   | "console.apply.order"
   | "build.flake-outputs.names"
@@ -185,6 +187,9 @@ export type ScenarioId =
   | "prov.input-limits.boundaries"
   | "prov.input-limits.names"
   | "prov.input-limits.write-error"
+  | "prov.cli.validate-bundle"
+  | "prov.cli.dirs"
+  | "prov.output-formats.health-names"
   | "prov.error-report.all"
   | "prov.error-report.syntax"
   | "prov.error-report.robust"
@@ -215,6 +220,8 @@ export type ScenarioId =
   | "quadlet.rootless-boundary.keys"
   | "quadlet.value-count.single"
   | "quadlet.value-count.generator"
+  | "quadlet.seed-forms.network"
+  | "quadlet.seed-forms.reference-config"
   | "quadlet.references.checked"
   | "quadlet.generator.all-keys"
   | "quadlet.sync-install.paths"
@@ -336,6 +343,8 @@ export type RequirementId =
   | "console.signed"
   | "console.csrf"
   | "console.generate"
+  | "console.compat"
+  | "console.cli"
   | "console.apply"
   | "build.flake-outputs"
   | "build.release-pin"
@@ -414,6 +423,8 @@ export type RequirementId =
   | "prov.health-required"
   | "prov.unit-tables"
   | "prov.input-limits"
+  | "prov.cli"
+  | "prov.output-formats"
   | "prov.error-report"
   | "prov.outputs"
   | "prov.atomic-commit"
@@ -428,6 +439,7 @@ export type RequirementId =
   | "quadlet.allow-list"
   | "quadlet.rootless-boundary"
   | "quadlet.value-count"
+  | "quadlet.seed-forms"
   | "quadlet.references"
   | "quadlet.generator"
   | "quadlet.sync-install"
@@ -864,13 +876,29 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/bootstrap-console/spec.md:237"
   },
+  "console.compat.reference-clients": {
+    "title": "Reference clients are served",
+    "requirement": "console.compat",
+    "capability": "bootstrap-console",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/bootstrap-console/spec.md:254"
+  },
+  "console.cli.loopback": {
+    "title": "Run by hand on loopback",
+    "requirement": "console.cli",
+    "capability": "bootstrap-console",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/bootstrap-console/spec.md:272"
+  },
   "console.apply.restarts": {
     "title": "A signed change is applied",
     "requirement": "console.apply",
     "capability": "bootstrap-console",
     "level": "device",
     "status": "implemented",
-    "source": "specs/bootstrap-console/spec.md:255"
+    "source": "specs/bootstrap-console/spec.md:290"
   },
   "console.apply.order": {
     "title": "Apply order and failures",
@@ -878,7 +906,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "bootstrap-console",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/bootstrap-console/spec.md:264"
+    "source": "specs/bootstrap-console/spec.md:299"
   },
   "build.flake-outputs.names": {
     "title": "Output names present",
@@ -1958,13 +1986,37 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/provisioning/spec.md:373"
   },
+  "prov.cli.validate-bundle": {
+    "title": "A bundle gets a dry run",
+    "requirement": "prov.cli",
+    "capability": "provisioning",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/provisioning/spec.md:391"
+  },
+  "prov.cli.dirs": {
+    "title": "Help, data directory and unusable roots",
+    "requirement": "prov.cli",
+    "capability": "provisioning",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/provisioning/spec.md:399"
+  },
+  "prov.output-formats.health-names": {
+    "title": "Health units in either form",
+    "requirement": "prov.output-formats",
+    "capability": "provisioning",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/provisioning/spec.md:416"
+  },
   "prov.error-report.all": {
     "title": "All errors are reported",
     "requirement": "prov.error-report",
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:391"
+    "source": "specs/provisioning/spec.md:434"
   },
   "prov.error-report.syntax": {
     "title": "Syntax errors carry a position",
@@ -1972,7 +2024,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:401"
+    "source": "specs/provisioning/spec.md:444"
   },
   "prov.error-report.robust": {
     "title": "Arbitrary input never crashes the importer",
@@ -1980,7 +2032,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:410"
+    "source": "specs/provisioning/spec.md:453"
   },
   "prov.outputs.layout": {
     "title": "Output layout and schemas",
@@ -1988,7 +2040,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:427"
+    "source": "specs/provisioning/spec.md:470"
   },
   "prov.outputs.deterministic": {
     "title": "Output is deterministic and normalised",
@@ -1996,7 +2048,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:436"
+    "source": "specs/provisioning/spec.md:479"
   },
   "prov.atomic-commit.kill-points": {
     "title": "Kill at every step",
@@ -2004,7 +2056,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:454"
+    "source": "specs/provisioning/spec.md:497"
   },
   "prov.atomic-commit.power-cut": {
     "title": "Power cut during an import",
@@ -2012,7 +2064,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "device",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:463"
+    "source": "specs/provisioning/spec.md:506"
   },
   "prov.atomic-commit.rejected": {
     "title": "Rejected input changes nothing",
@@ -2020,7 +2072,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:471"
+    "source": "specs/provisioning/spec.md:514"
   },
   "prov.atomic-commit.foreign": {
     "title": "Entries of other owners are kept",
@@ -2028,7 +2080,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:480"
+    "source": "specs/provisioning/spec.md:523"
   },
   "prov.files-dir.kept": {
     "title": "Plain import keeps files and bundle replaces them",
@@ -2036,7 +2088,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:495"
+    "source": "specs/provisioning/spec.md:538"
   },
   "prov.first-boot.unit": {
     "title": "Unit definition",
@@ -2044,7 +2096,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "static",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:513"
+    "source": "specs/provisioning/spec.md:556"
   },
   "prov.first-boot.apply-failure": {
     "title": "Failed apply blocks confirmation",
@@ -2052,7 +2104,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "device",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:521"
+    "source": "specs/provisioning/spec.md:564"
   },
   "prov.development.flag-only": {
     "title": "Development build seeds only the WAN SSH flag",
@@ -2060,7 +2112,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "device",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:538"
+    "source": "specs/provisioning/spec.md:581"
   },
   "quadlet.modes.rootful": {
     "title": "Privileged container is rootful on the host network",
@@ -2180,7 +2232,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:192"
+    "source": "specs/quadlet/spec.md:193"
   },
   "quadlet.value-count.single": {
     "title": "Arrays for single-value keys are rejected",
@@ -2188,7 +2240,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:209"
+    "source": "specs/quadlet/spec.md:210"
   },
   "quadlet.value-count.generator": {
     "title": "Every multi-value key keeps all its values in the generator",
@@ -2196,7 +2248,23 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:217"
+    "source": "specs/quadlet/spec.md:218"
+  },
+  "quadlet.seed-forms.network": {
+    "title": "A foreign Network value is replaced with a warning",
+    "requirement": "quadlet.seed-forms",
+    "capability": "quadlet",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/quadlet/spec.md:236"
+  },
+  "quadlet.seed-forms.reference-config": {
+    "title": "The reference's first-boot configuration is accepted",
+    "requirement": "quadlet.seed-forms",
+    "capability": "quadlet",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/quadlet/spec.md:244"
   },
   "quadlet.references.checked": {
     "title": "Dangling references and service clashes",
@@ -2204,7 +2272,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:234"
+    "source": "specs/quadlet/spec.md:262"
   },
   "quadlet.generator.all-keys": {
     "title": "Every allowed key passes the generator",
@@ -2212,7 +2280,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:250"
+    "source": "specs/quadlet/spec.md:278"
   },
   "quadlet.sync-install.paths": {
     "title": "Units land in their search paths on every boot",
@@ -2220,7 +2288,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "device",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:267"
+    "source": "specs/quadlet/spec.md:295"
   },
   "quadlet.sync-install.plan": {
     "title": "Sync plan under a root prefix",
@@ -2228,7 +2296,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:277"
+    "source": "specs/quadlet/spec.md:305"
   },
   "quadlet.sync-restart.changed-only": {
     "title": "Only changed units restart",
@@ -2236,7 +2304,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "device",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:295"
+    "source": "specs/quadlet/spec.md:323"
   },
   "quadlet.sync-restart.build-first": {
     "title": "Builds start first",
@@ -2244,7 +2312,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "device",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:304"
+    "source": "specs/quadlet/spec.md:332"
   },
   "quadlet.sync-restart.failure": {
     "title": "A failing unit fails the sync",
@@ -2252,7 +2320,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "device",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:313"
+    "source": "specs/quadlet/spec.md:341"
   },
   "quadlet.sync-ownership.foreign": {
     "title": "Foreign units survive",
@@ -2260,7 +2328,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "device",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:330"
+    "source": "specs/quadlet/spec.md:358"
   },
   "quadlet.sync-ownership.managed-only": {
     "title": "Only managed files are removed",
@@ -2268,7 +2336,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:339"
+    "source": "specs/quadlet/spec.md:367"
   },
   "rauc.system-conf.keys": {
     "title": "Rock64 system.conf has the required keys",

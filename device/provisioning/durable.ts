@@ -1,4 +1,5 @@
-import { closeSync, fchmodSync, fchownSync, fsyncSync, openSync, writeSync } from "node:fs";
+import { closeSync, fchmodSync, fchownSync, fsyncSync, mkdirSync, openSync, statSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
 
 /**
  * File-system steps of an import. Every mutating step goes through `step()`, which
@@ -33,6 +34,22 @@ export class Steps {
 function positive(text: string | undefined): number | undefined {
   const n = text === undefined || text === "" ? NaN : Number(text);
   return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+/**
+ * mkdir -p one level at a time. Node's recursive mkdirSync never returns for a path
+ * under /proc (`--root /proc/x` spun at 100% CPU); this one fails with the real error.
+ */
+export function makeDirs(path: string, mode: number): void {
+  try {
+    if (statSync(path).isDirectory()) return;
+    throw Object.assign(new Error(`${path} exists and is not a directory`), { code: "ENOTDIR" });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+  const parent = dirname(path);
+  if (parent !== path) makeDirs(parent, mode);
+  mkdirSync(path, { mode });
 }
 
 const ROOT = typeof process.getuid === "function" && process.getuid() === 0;

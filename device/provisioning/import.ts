@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { renderQuadlets, type RenderedUnit } from "../quadlet/render.js";
 import { readBundle } from "./bundle.js";
 import { quadletInput, validateConfigText, type ProvisionConfig } from "./config.js";
-import { Steps } from "./durable.js";
+import { makeDirs, Steps } from "./durable.js";
 import { decodeUtf8, detectInputKind } from "./input-kind.js";
 import type { Issue } from "./issues.js";
 import { withImportLock } from "./lock.js";
@@ -76,6 +76,17 @@ function fsError(e: unknown, steps: Steps): string {
  * input leaves every entry under root as it was.
  */
 export async function importConfig(input: { bytes: Uint8Array; filename?: string }, root: string, opts: ImportOptions = {}): Promise<ImportResult> {
+  try {
+    return await importInto(input, root, opts);
+  } catch (e) {
+    // The state directory itself is unusable (not a directory, read-only, /proc ...): an answer, not a crash.
+    if (!(e as NodeJS.ErrnoException).code) throw e;
+    const err = e as NodeJS.ErrnoException;
+    return { ok: false, errors: [{ path: "(state)", message: `cannot use ${resolve(root)} as the state directory: ${err.code} (${err.message})` }] };
+  }
+}
+
+async function importInto(input: { bytes: Uint8Array; filename?: string }, root: string, opts: ImportOptions): Promise<ImportResult> {
   const steps = opts.steps ?? new Steps();
   const dir = resolve(root);
   const kind = detectInputKind(input.bytes, input.filename);
@@ -85,11 +96,11 @@ export async function importConfig(input: { bytes: Uint8Array; filename?: string
   if (kind.kind === "toml") {
     const p = prepare(input.bytes, what, dir);
     if (!p.ok) return p;
-    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    makeDirs(dir, 0o755);
     return withImportLock(dir, () => commit(dir, p.prepared, "keep", steps));
   }
 
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  makeDirs(dir, 0o755);
   return withImportLock(dir, async () => {
     const stagingName = `${STAGING_PREFIX}${process.pid}-${randomBytes(6).toString("hex")}`;
     const staging = join(dir, stagingName);

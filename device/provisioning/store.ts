@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, type Stats } from "node:fs";
 import { join } from "node:path";
-import { fsyncPath, writeNewFile, type Steps } from "./durable.js";
+import { fsyncPath, makeDirs, writeNewFile, type Steps } from "./durable.js";
 import { OPTIONAL_ENTRIES, OUTPUT_DIRS, OUTPUT_ENTRIES, type OutputFile } from "./outputs.js";
 
 /**
@@ -177,7 +177,7 @@ export interface CommitInput {
 export function commitGeneration(root: string, input: CommitInput, steps: Steps): string {
   if (!lstat(root)) {
     steps.step("mkdir root");
-    mkdirSync(root, { recursive: true, mode: 0o755 });
+    makeDirs(root, 0o755);
   }
   recover(root, steps, input.staging);
   const gens = join(root, GENERATIONS);

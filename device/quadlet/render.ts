@@ -42,6 +42,8 @@ const UNIT_NAME = /^[A-Za-z0-9_-]+$/;
 export const MAX_UNIT_NAME = 64;
 /** prov.input-limits: one value of a key */
 export const MAX_VALUE_CHARS = 8192;
+/** Forced keys whose other values are replaced with a warning (quadlet.seed-forms) instead of rejected. */
+const REWRITTEN_WHEN_FORCED: ReadonlySet<string> = new Set(["Container.Network"]);
 
 /** Order in which quadlet-sync starts units: builds, then volumes and networks, then containers. */
 const START_GROUP: Readonly<Record<UnitKind, number>> = { build: 0, volume: 1, network: 1, container: 2 };
@@ -135,7 +137,7 @@ function renderUnit(kind: UnitKind, name: string, entry: unknown, rc: RenderCont
         fail(path, `${label}: key ${keyId} has an empty list; give at least one value or leave the key out`);
         continue;
       }
-      if (row.values === "one" && items.length > 1) {
+      if (row.values === "one" && items.length > 1 && !(status === "forced" && REWRITTEN_WHEN_FORCED.has(keyId))) {
         fail(path, `${label}: key ${keyId} takes one value, got ${items.length}; Podman keeps only the last ${key}= line, so the others would be dropped silently${key === "Exec" || key === "Entrypoint" ? ` (join the arguments into one string, e.g. ${key} = ${JSON.stringify(items.map((i) => String(i.v)).join(" "))})` : ""}`);
         continue;
       }
@@ -158,6 +160,14 @@ function renderUnit(kind: UnitKind, name: string, entry: unknown, rc: RenderCont
       if (status === "forced") {
         const forced = FORCED_VALUES[keyId]!(mode);
         const wrong = texts.find((t) => t.text !== forced);
+        if ((wrong || texts.length !== 1) && REWRITTEN_WHEN_FORCED.has(keyId)) {
+          // The seed's own configurations carry other Network= values; the mode decides, and the operator is told.
+          const shown = texts.map((t) => t.text).join(", ");
+          rc.warnings.push({ path, message: `${label}: ${keyId} ${JSON.stringify(shown)} replaced by ${forced}: ${mode} containers always use Network=${forced}` });
+          lines.push([key, forced]);
+          values.set(keyId, [forced]);
+          continue;
+        }
         if (wrong || texts.length !== 1) {
           const shown = wrong?.text ?? texts.map((t) => t.text).join(", ");
           fail(wrong?.path ?? path, `${label}: ${keyId} is forced to ${forced} for ${mode} units; ${JSON.stringify(shown)} is not allowed`);
