@@ -303,6 +303,9 @@ export type ScenarioId =
   | "upgrade.download.resume"
   | "upgrade.download.install-failure"
   | "upgrade.non-fatal.bad-answers"
+  | "upgrade.update-server-secure.keyring"
+  | "upgrade.update-server-secure.skipped"
+  | "upgrade.update-server-secure.public-url"
   | "upgrade.update-server.offer"
   | "upgrade.update-server.no-update"
   | "upgrade.update-server.range"
@@ -483,6 +486,7 @@ export type RequirementId =
   | "upgrade.no-downgrade"
   | "upgrade.download"
   | "upgrade.non-fatal"
+  | "upgrade.update-server-secure"
   | "upgrade.update-server"
   | "upgrade.hawkbit-switch"
   | "upgrade.hawkbit"
@@ -2918,13 +2922,37 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/update-polling/spec.md:170"
   },
+  "upgrade.update-server-secure.keyring": {
+    "title": "No keyring, no start",
+    "requirement": "upgrade.update-server-secure",
+    "capability": "update-polling",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/update-polling/spec.md:188"
+  },
+  "upgrade.update-server-secure.skipped": {
+    "title": "Foreign CA and foreign boards are skipped with a reason",
+    "requirement": "upgrade.update-server-secure",
+    "capability": "update-polling",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/update-polling/spec.md:196"
+  },
+  "upgrade.update-server-secure.public-url": {
+    "title": "bundle_url ignores the Host header",
+    "requirement": "upgrade.update-server-secure",
+    "capability": "update-polling",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/update-polling/spec.md:206"
+  },
   "upgrade.update-server.offer": {
     "title": "Newest bundle offered and served",
     "requirement": "upgrade.update-server",
     "capability": "update-polling",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/update-polling/spec.md:187"
+    "source": "specs/update-polling/spec.md:222"
   },
   "upgrade.update-server.no-update": {
     "title": "Current devices get 204, malformed requests 400",
@@ -2932,7 +2960,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-polling",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/update-polling/spec.md:196"
+    "source": "specs/update-polling/spec.md:231"
   },
   "upgrade.update-server.range": {
     "title": "Bundle bytes support ranges for resume",
@@ -2940,7 +2968,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-polling",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/update-polling/spec.md:205"
+    "source": "specs/update-polling/spec.md:240"
   },
   "upgrade.hawkbit-switch.units": {
     "title": "hawkBit option swaps the polling path out",
@@ -2948,7 +2976,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-polling",
     "level": "static",
     "status": "implemented",
-    "source": "specs/update-polling/spec.md:221"
+    "source": "specs/update-polling/spec.md:256"
   },
   "upgrade.hawkbit.deployment": {
     "title": "Deployment installed and reported",
@@ -2956,7 +2984,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-polling",
     "level": "device",
     "status": "planned",
-    "source": "specs/update-polling/spec.md:239"
+    "source": "specs/update-polling/spec.md:274"
   },
   "wdog.unset.manager-config": {
     "title": "Manager configuration has no watchdog keys",
