@@ -144,6 +144,8 @@ export type ScenarioId =
   | "log.shutdown-flush.reboot"
   | "log.bounded-loss.power-cut"
   | "log.update-services.visible"
+  | "op.flash.refused"
+  | "op.flash.written"
   | "root.lower.mounted"
   | "root.overlay.options"
   | "root.overlay.volatile"
@@ -400,6 +402,7 @@ export type RequirementId =
   | "log.shutdown-flush"
   | "log.bounded-loss"
   | "log.update-services"
+  | "op.flash"
   | "root.lower"
   | "root.overlay"
   | "root.data-mount"
@@ -1642,6 +1645,22 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "level": "device",
     "status": "implemented",
     "source": "specs/logging/spec.md:115"
+  },
+  "op.flash.refused": {
+    "title": "Unsafe targets are refused",
+    "requirement": "op.flash",
+    "capability": "operator-tools",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/operator-tools/spec.md:20"
+  },
+  "op.flash.written": {
+    "title": "An image is written, verified and described",
+    "requirement": "op.flash",
+    "capability": "operator-tools",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/operator-tools/spec.md:28"
   },
   "root.lower.mounted": {
     "title": "Lower layer is the booted slot's squashfs",
