@@ -146,6 +146,8 @@ export type ScenarioId =
   | "log.update-services.visible"
   | "op.flash.refused"
   | "op.flash.written"
+  | "op.serial.capture"
+  | "op.serial.interactive"
   | "root.lower.mounted"
   | "root.overlay.options"
   | "root.overlay.volatile"
@@ -403,6 +405,7 @@ export type RequirementId =
   | "log.bounded-loss"
   | "log.update-services"
   | "op.flash"
+  | "op.serial"
   | "root.lower"
   | "root.overlay"
   | "root.data-mount"
@@ -1661,6 +1664,22 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "level": "unit",
     "status": "implemented",
     "source": "specs/operator-tools/spec.md:28"
+  },
+  "op.serial.capture": {
+    "title": "Capture survives a reconnect",
+    "requirement": "op.serial",
+    "capability": "operator-tools",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/operator-tools/spec.md:46"
+  },
+  "op.serial.interactive": {
+    "title": "Interactive on a terminal",
+    "requirement": "op.serial",
+    "capability": "operator-tools",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/operator-tools/spec.md:54"
   },
   "root.lower.mounted": {
     "title": "Lower layer is the booted slot's squashfs",

@@ -33,6 +33,7 @@ const SINGLE: Record<string, { summary: string; load: () => Promise<Command> }> 
   // Single commands register here.
   "update-server": { summary: "serve the update poll protocol from a directory of .raucb bundles: update-server --dir BUNDLES (--keyring PEM | --insecure-no-verify) [--compatible C (rock64)] [--public-url URL] [--pin V] [--host ADDR] [--port N] [--commands F] [--json]; --help for details", load: async () => (await import("../../device/update/cli.js")).updateServerCommand },
   flash: { summary: "write a disk image to an eMMC/SD card safely, with progress and SHA-256 read-back: flash IMAGE DEVICE [--yes] [--force] [--no-verify] [--json]", load: async () => (await import("../../operator/flash.js")).flashCommand },
+  serial: { summary: "the Rock64 serial console (1500000 baud): capture with reconnect, interactive on a terminal: serial [--device D] [--log FILE] [--baud N] [--timeout S]", load: async () => (await import("../../operator/serial.js")).serialCommand },
   console: { summary: "run the bootstrap console: console --data-dir DIR [--listen ADDR:PORT] [--trust CIDR ...] [--no-apply] [--json]", load: async () => (await import("../../device/console/cli.js")).consoleCommand },
 };
 
