@@ -21,6 +21,9 @@ const COMMANDS: Record<string, Record<string, { summary: string; load: () => Pro
     import: { summary: "import a config.toml or bundle atomically: provision import FILE (--data-dir DATA | --root DATA/config) [--json] [--list-crash-points]", load: async () => (await import("../../device/provisioning/cli.js")).importCommand },
     recover: { summary: "remove leftovers of an interrupted import: provision recover (--data-dir DATA | --root DATA/config) [--json]", load: async () => (await import("../../device/provisioning/cli.js")).recoverCommand },
   },
+  twin: {
+    shell: { summary: "boot the twin VM and run commands in it as root: twin shell [--keep] [--arch A]", load: async () => (await import("../../operator/twin-shell.js")).twinShellCommand },
+  },
   network: {
     "lan-apply": { summary: "render the LAN runtime files from lan-settings.json: network lan-apply [--settings F] [--root DIR] [--mac MAC] [--restart] [--json]", load: async () => (await import("../../device/network/cli.js")).lanApplyCommand },
     "firewall-apply": { summary: "apply firewall-inbound.json in one nft batch: network firewall-apply [--inbound F] [--netns NS] [--json]", load: async () => (await import("../../device/network/cli.js")).firewallApplyCommand },
