@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkComplete, fuzzStep } from "../tests/device/provisioning/fuzz-check.js";
-import { generate, prng, type FuzzInput } from "../tests/device/provisioning/fuzz-inputs.js";
+import { generate, prng, sizeAttacks, type FuzzInput } from "../tests/device/provisioning/fuzz-inputs.js";
 
 function percentile(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
@@ -43,8 +43,10 @@ export async function provisioningFuzzBench(n = Number(process.env.ATOMICNIX_FUZ
     const importAccepted: number[] = [];
     const importRejected: number[] = [];
     const started = performance.now();
+    // The campaign opens with the size attacks (long and case-colliding names, huge arrays), then random inputs.
+    const attacks = sizeAttacks(k);
     for (let i = 0; i < n; i++) {
-      const input = await generate(r, k);
+      const input: FuzzInput = i < attacks.length ? { kind: "valid-shaped", bytes: Buffer.from(attacks[i]!), filename: "config.toml" } : await generate(r, k);
       counts[input.kind].total++;
       try {
         const s = await fuzzStep(input, root, last, false);

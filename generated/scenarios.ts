@@ -51,6 +51,8 @@ export type ScenarioId =
   | "console.signed.formats"
   | "console.csrf.cross-origin"
   | "console.generate.form"
+  | "console.compat.reference-clients"
+  | "console.cli.loopback"
   | "console.apply.restarts"
   | "console.apply.order"
   | "build.flake-outputs.names"
@@ -145,6 +147,10 @@ export type ScenarioId =
   | "log.shutdown-flush.reboot"
   | "log.bounded-loss.power-cut"
   | "log.update-services.visible"
+  | "op.flash.refused"
+  | "op.flash.written"
+  | "op.serial.capture"
+  | "op.serial.interactive"
   | "root.lower.mounted"
   | "root.overlay.options"
   | "root.overlay.volatile"
@@ -185,6 +191,12 @@ export type ScenarioId =
   | "prov.os-upgrade.persisted"
   | "prov.health-required.declared"
   | "prov.unit-tables.structure"
+  | "prov.input-limits.boundaries"
+  | "prov.input-limits.names"
+  | "prov.input-limits.write-error"
+  | "prov.cli.validate-bundle"
+  | "prov.cli.dirs"
+  | "prov.output-formats.health-names"
   | "prov.error-report.all"
   | "prov.error-report.syntax"
   | "prov.error-report.robust"
@@ -213,6 +225,10 @@ export type ScenarioId =
   | "quadlet.rootless-boundary.podmanargs"
   | "quadlet.rootless-boundary.host-paths"
   | "quadlet.rootless-boundary.keys"
+  | "quadlet.value-count.single"
+  | "quadlet.value-count.generator"
+  | "quadlet.seed-forms.network"
+  | "quadlet.seed-forms.reference-config"
   | "quadlet.references.checked"
   | "quadlet.generator.all-keys"
   | "quadlet.sync-install.paths"
@@ -294,6 +310,9 @@ export type ScenarioId =
   | "upgrade.download.resume"
   | "upgrade.download.install-failure"
   | "upgrade.non-fatal.bad-answers"
+  | "upgrade.update-server-secure.keyring"
+  | "upgrade.update-server-secure.skipped"
+  | "upgrade.update-server-secure.public-url"
   | "upgrade.update-server.offer"
   | "upgrade.update-server.no-update"
   | "upgrade.update-server.range"
@@ -334,6 +353,8 @@ export type RequirementId =
   | "console.signed"
   | "console.csrf"
   | "console.generate"
+  | "console.compat"
+  | "console.cli"
   | "console.apply"
   | "build.flake-outputs"
   | "build.release-pin"
@@ -386,6 +407,8 @@ export type RequirementId =
   | "log.shutdown-flush"
   | "log.bounded-loss"
   | "log.update-services"
+  | "op.flash"
+  | "op.serial"
   | "root.lower"
   | "root.overlay"
   | "root.data-mount"
@@ -411,6 +434,9 @@ export type RequirementId =
   | "prov.os-upgrade"
   | "prov.health-required"
   | "prov.unit-tables"
+  | "prov.input-limits"
+  | "prov.cli"
+  | "prov.output-formats"
   | "prov.error-report"
   | "prov.outputs"
   | "prov.atomic-commit"
@@ -424,6 +450,8 @@ export type RequirementId =
   | "quadlet.aux-units"
   | "quadlet.allow-list"
   | "quadlet.rootless-boundary"
+  | "quadlet.value-count"
+  | "quadlet.seed-forms"
   | "quadlet.references"
   | "quadlet.generator"
   | "quadlet.sync-install"
@@ -467,6 +495,7 @@ export type RequirementId =
   | "upgrade.no-downgrade"
   | "upgrade.download"
   | "upgrade.non-fatal"
+  | "upgrade.update-server-secure"
   | "upgrade.update-server"
   | "upgrade.hawkbit-switch"
   | "upgrade.hawkbit"
@@ -860,13 +889,29 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/bootstrap-console/spec.md:237"
   },
+  "console.compat.reference-clients": {
+    "title": "Reference clients are served",
+    "requirement": "console.compat",
+    "capability": "bootstrap-console",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/bootstrap-console/spec.md:254"
+  },
+  "console.cli.loopback": {
+    "title": "Run by hand on loopback",
+    "requirement": "console.cli",
+    "capability": "bootstrap-console",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/bootstrap-console/spec.md:272"
+  },
   "console.apply.restarts": {
     "title": "A signed change is applied",
     "requirement": "console.apply",
     "capability": "bootstrap-console",
     "level": "device",
     "status": "implemented",
-    "source": "specs/bootstrap-console/spec.md:255"
+    "source": "specs/bootstrap-console/spec.md:290"
   },
   "console.apply.order": {
     "title": "Apply order and failures",
@@ -874,7 +919,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "bootstrap-console",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/bootstrap-console/spec.md:264"
+    "source": "specs/bootstrap-console/spec.md:299"
   },
   "build.flake-outputs.names": {
     "title": "Output names present",
@@ -1631,6 +1676,38 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/logging/spec.md:115"
   },
+  "op.flash.refused": {
+    "title": "Unsafe targets are refused",
+    "requirement": "op.flash",
+    "capability": "operator-tools",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/operator-tools/spec.md:20"
+  },
+  "op.flash.written": {
+    "title": "An image is written, verified and described",
+    "requirement": "op.flash",
+    "capability": "operator-tools",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/operator-tools/spec.md:28"
+  },
+  "op.serial.capture": {
+    "title": "Capture survives a reconnect",
+    "requirement": "op.serial",
+    "capability": "operator-tools",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/operator-tools/spec.md:46"
+  },
+  "op.serial.interactive": {
+    "title": "Interactive on a terminal",
+    "requirement": "op.serial",
+    "capability": "operator-tools",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/operator-tools/spec.md:54"
+  },
   "root.lower.mounted": {
     "title": "Lower layer is the booted slot's squashfs",
     "requirement": "root.lower",
@@ -1954,13 +2031,61 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/provisioning/spec.md:341"
   },
+  "prov.input-limits.boundaries": {
+    "title": "Limits hold at their boundaries",
+    "requirement": "prov.input-limits",
+    "capability": "provisioning",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/provisioning/spec.md:357"
+  },
+  "prov.input-limits.names": {
+    "title": "Long and case-colliding names never reach the file system",
+    "requirement": "prov.input-limits",
+    "capability": "provisioning",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/provisioning/spec.md:365"
+  },
+  "prov.input-limits.write-error": {
+    "title": "File-system errors during an import are reported",
+    "requirement": "prov.input-limits",
+    "capability": "provisioning",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/provisioning/spec.md:373"
+  },
+  "prov.cli.validate-bundle": {
+    "title": "A bundle gets a dry run",
+    "requirement": "prov.cli",
+    "capability": "provisioning",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/provisioning/spec.md:391"
+  },
+  "prov.cli.dirs": {
+    "title": "Help, data directory and unusable roots",
+    "requirement": "prov.cli",
+    "capability": "provisioning",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/provisioning/spec.md:399"
+  },
+  "prov.output-formats.health-names": {
+    "title": "Health units in either form",
+    "requirement": "prov.output-formats",
+    "capability": "provisioning",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/provisioning/spec.md:416"
+  },
   "prov.error-report.all": {
     "title": "All errors are reported",
     "requirement": "prov.error-report",
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:357"
+    "source": "specs/provisioning/spec.md:434"
   },
   "prov.error-report.syntax": {
     "title": "Syntax errors carry a position",
@@ -1968,7 +2093,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:367"
+    "source": "specs/provisioning/spec.md:444"
   },
   "prov.error-report.robust": {
     "title": "Arbitrary input never crashes the importer",
@@ -1976,7 +2101,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:376"
+    "source": "specs/provisioning/spec.md:453"
   },
   "prov.outputs.layout": {
     "title": "Output layout and schemas",
@@ -1984,7 +2109,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:393"
+    "source": "specs/provisioning/spec.md:470"
   },
   "prov.outputs.deterministic": {
     "title": "Output is deterministic and normalised",
@@ -1992,7 +2117,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:402"
+    "source": "specs/provisioning/spec.md:479"
   },
   "prov.atomic-commit.kill-points": {
     "title": "Kill at every step",
@@ -2000,7 +2125,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:420"
+    "source": "specs/provisioning/spec.md:497"
   },
   "prov.atomic-commit.power-cut": {
     "title": "Power cut during an import",
@@ -2008,7 +2133,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "device",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:429"
+    "source": "specs/provisioning/spec.md:506"
   },
   "prov.atomic-commit.rejected": {
     "title": "Rejected input changes nothing",
@@ -2016,7 +2141,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:437"
+    "source": "specs/provisioning/spec.md:514"
   },
   "prov.atomic-commit.foreign": {
     "title": "Entries of other owners are kept",
@@ -2024,7 +2149,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:446"
+    "source": "specs/provisioning/spec.md:523"
   },
   "prov.files-dir.kept": {
     "title": "Plain import keeps files and bundle replaces them",
@@ -2032,7 +2157,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:461"
+    "source": "specs/provisioning/spec.md:538"
   },
   "prov.first-boot.unit": {
     "title": "Unit definition",
@@ -2040,7 +2165,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "static",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:479"
+    "source": "specs/provisioning/spec.md:556"
   },
   "prov.first-boot.apply-failure": {
     "title": "Failed apply blocks confirmation",
@@ -2048,7 +2173,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "device",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:487"
+    "source": "specs/provisioning/spec.md:564"
   },
   "prov.development.flag-only": {
     "title": "Development build seeds only the WAN SSH flag",
@@ -2056,7 +2181,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "provisioning",
     "level": "device",
     "status": "implemented",
-    "source": "specs/provisioning/spec.md:504"
+    "source": "specs/provisioning/spec.md:581"
   },
   "quadlet.modes.rootful": {
     "title": "Privileged container is rootful on the host network",
@@ -2176,7 +2301,39 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:192"
+    "source": "specs/quadlet/spec.md:193"
+  },
+  "quadlet.value-count.single": {
+    "title": "Arrays for single-value keys are rejected",
+    "requirement": "quadlet.value-count",
+    "capability": "quadlet",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/quadlet/spec.md:210"
+  },
+  "quadlet.value-count.generator": {
+    "title": "Every multi-value key keeps all its values in the generator",
+    "requirement": "quadlet.value-count",
+    "capability": "quadlet",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/quadlet/spec.md:218"
+  },
+  "quadlet.seed-forms.network": {
+    "title": "A foreign Network value is replaced with a warning",
+    "requirement": "quadlet.seed-forms",
+    "capability": "quadlet",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/quadlet/spec.md:236"
+  },
+  "quadlet.seed-forms.reference-config": {
+    "title": "The reference's first-boot configuration is accepted",
+    "requirement": "quadlet.seed-forms",
+    "capability": "quadlet",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/quadlet/spec.md:244"
   },
   "quadlet.references.checked": {
     "title": "Dangling references and service clashes",
@@ -2184,7 +2341,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:208"
+    "source": "specs/quadlet/spec.md:262"
   },
   "quadlet.generator.all-keys": {
     "title": "Every allowed key passes the generator",
@@ -2192,7 +2349,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:224"
+    "source": "specs/quadlet/spec.md:278"
   },
   "quadlet.sync-install.paths": {
     "title": "Units land in their search paths on every boot",
@@ -2200,7 +2357,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "device",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:241"
+    "source": "specs/quadlet/spec.md:295"
   },
   "quadlet.sync-install.plan": {
     "title": "Sync plan under a root prefix",
@@ -2208,7 +2365,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:251"
+    "source": "specs/quadlet/spec.md:305"
   },
   "quadlet.sync-restart.changed-only": {
     "title": "Only changed units restart",
@@ -2216,7 +2373,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "device",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:269"
+    "source": "specs/quadlet/spec.md:323"
   },
   "quadlet.sync-restart.build-first": {
     "title": "Builds start first",
@@ -2224,7 +2381,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "device",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:278"
+    "source": "specs/quadlet/spec.md:332"
   },
   "quadlet.sync-restart.failure": {
     "title": "A failing unit fails the sync",
@@ -2232,7 +2389,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "device",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:287"
+    "source": "specs/quadlet/spec.md:341"
   },
   "quadlet.sync-ownership.foreign": {
     "title": "Foreign units survive",
@@ -2240,7 +2397,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "device",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:304"
+    "source": "specs/quadlet/spec.md:358"
   },
   "quadlet.sync-ownership.managed-only": {
     "title": "Only managed files are removed",
@@ -2248,7 +2405,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "quadlet",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/quadlet/spec.md:313"
+    "source": "specs/quadlet/spec.md:367"
   },
   "rauc.system-conf.keys": {
     "title": "Rock64 system.conf has the required keys",
@@ -2830,13 +2987,37 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/update-polling/spec.md:170"
   },
+  "upgrade.update-server-secure.keyring": {
+    "title": "No keyring, no start",
+    "requirement": "upgrade.update-server-secure",
+    "capability": "update-polling",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/update-polling/spec.md:188"
+  },
+  "upgrade.update-server-secure.skipped": {
+    "title": "Foreign CA and foreign boards are skipped with a reason",
+    "requirement": "upgrade.update-server-secure",
+    "capability": "update-polling",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/update-polling/spec.md:196"
+  },
+  "upgrade.update-server-secure.public-url": {
+    "title": "bundle_url ignores the Host header",
+    "requirement": "upgrade.update-server-secure",
+    "capability": "update-polling",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/update-polling/spec.md:206"
+  },
   "upgrade.update-server.offer": {
     "title": "Newest bundle offered and served",
     "requirement": "upgrade.update-server",
     "capability": "update-polling",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/update-polling/spec.md:187"
+    "source": "specs/update-polling/spec.md:222"
   },
   "upgrade.update-server.no-update": {
     "title": "Current devices get 204, malformed requests 400",
@@ -2844,7 +3025,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-polling",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/update-polling/spec.md:196"
+    "source": "specs/update-polling/spec.md:231"
   },
   "upgrade.update-server.range": {
     "title": "Bundle bytes support ranges for resume",
@@ -2852,7 +3033,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-polling",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/update-polling/spec.md:205"
+    "source": "specs/update-polling/spec.md:240"
   },
   "upgrade.hawkbit-switch.units": {
     "title": "hawkBit option swaps the polling path out",
@@ -2860,7 +3041,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-polling",
     "level": "static",
     "status": "implemented",
-    "source": "specs/update-polling/spec.md:221"
+    "source": "specs/update-polling/spec.md:256"
   },
   "upgrade.hawkbit.deployment": {
     "title": "Deployment installed and reported",
@@ -2868,7 +3049,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-polling",
     "level": "device",
     "status": "planned",
-    "source": "specs/update-polling/spec.md:239"
+    "source": "specs/update-polling/spec.md:274"
   },
   "wdog.unset.manager-config": {
     "title": "Manager configuration has no watchdog keys",

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use (real tools, never stand-ins).
-APT_PACKAGES=(git ca-certificates openssl iproute2 nftables dnsmasq chrony rauc rauc-service dbus openssh-client zstd squashfs-tools dosfstools mtools fdisk u-boot-tools libubootenv-tool attr chromium nmap isc-dhcp-client bind9-dnsutils iputils-ping qemu-system-arm u-boot-qemu mmdebstrap systemd-container qemu-system-x86 busybox-static f2fs-tools nix-bin cpio rsyslog strace curl)
+APT_PACKAGES=(git ca-certificates openssl iproute2 nftables dnsmasq chrony rauc rauc-service dbus openssh-client zstd squashfs-tools dosfstools mtools fdisk u-boot-tools libubootenv-tool attr chromium nmap isc-dhcp-client bind9-dnsutils iputils-ping qemu-system-arm u-boot-qemu mmdebstrap systemd-container qemu-system-x86 busybox-static f2fs-tools nix-bin cpio rsyslog strace curl socat e2fsprogs)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

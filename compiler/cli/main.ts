@@ -17,9 +17,12 @@ const COMMANDS: Record<string, Record<string, { summary: string; load: () => Pro
   },
   // Device runtime groups (device/<area>/cli.ts) register here.
   provision: {
-    validate: { summary: "check a config.toml against config-toml and the prov.* rules: provision validate FILE [--json]", load: async () => (await import("../../device/provisioning/cli.js")).validateCommand },
-    import: { summary: "import a config.toml or bundle atomically: provision import FILE --root DIR [--json] [--list-crash-points]", load: async () => (await import("../../device/provisioning/cli.js")).importCommand },
-    recover: { summary: "remove leftovers of an interrupted import: provision recover --root DIR [--json]", load: async () => (await import("../../device/provisioning/cli.js")).recoverCommand },
+    validate: { summary: "check a config.toml or bundle (a dry run of import, nothing stored): provision validate FILE [--json]", load: async () => (await import("../../device/provisioning/cli.js")).validateCommand },
+    import: { summary: "import a config.toml or bundle atomically: provision import FILE (--data-dir DATA | --root DATA/config) [--json] [--list-crash-points]", load: async () => (await import("../../device/provisioning/cli.js")).importCommand },
+    recover: { summary: "remove leftovers of an interrupted import: provision recover (--data-dir DATA | --root DATA/config) [--json]", load: async () => (await import("../../device/provisioning/cli.js")).recoverCommand },
+  },
+  twin: {
+    shell: { summary: "boot the twin VM and run commands in it as root: twin shell [--keep] [--arch A]", load: async () => (await import("../../operator/twin-shell.js")).twinShellCommand },
   },
   network: {
     "lan-apply": { summary: "render the LAN runtime files from lan-settings.json: network lan-apply [--settings F] [--root DIR] [--mac MAC] [--restart] [--json]", load: async () => (await import("../../device/network/cli.js")).lanApplyCommand },
@@ -31,7 +34,10 @@ const COMMANDS: Record<string, Record<string, { summary: string; load: () => Pro
 /** Commands without a group, e.g. `atomicnix update-server --dir BUNDLES`. */
 const SINGLE: Record<string, { summary: string; load: () => Promise<Command> }> = {
   // Single commands register here.
-  "update-server": { summary: "serve the update poll protocol from a directory of .raucb bundles: update-server --dir BUNDLES [--port N] [--host ADDR] [--keyring PEM] [--pin V] [--json]", load: async () => (await import("../../device/update/cli.js")).updateServerCommand },
+  "update-server": { summary: "serve the update poll protocol from a directory of .raucb bundles: update-server --dir BUNDLES (--keyring PEM | --insecure-no-verify) [--compatible C (rock64)] [--public-url URL] [--pin V] [--host ADDR] [--port N] [--commands F] [--json]; --help for details", load: async () => (await import("../../device/update/cli.js")).updateServerCommand },
+  flash: { summary: "write a disk image to an eMMC/SD card safely, with progress and SHA-256 read-back: flash IMAGE DEVICE [--yes] [--force] [--no-verify] [--json]", load: async () => (await import("../../operator/flash.js")).flashCommand },
+  serial: { summary: "the Rock64 serial console (1500000 baud): capture with reconnect, interactive on a terminal: serial [--device D] [--log FILE] [--baud N] [--timeout S]", load: async () => (await import("../../operator/serial.js")).serialCommand },
+  console: { summary: "run the bootstrap console: console --data-dir DIR [--listen ADDR:PORT] [--trust CIDR ...] [--no-apply] [--json]", load: async () => (await import("../../device/console/cli.js")).consoleCommand },
 };
 
 function usage(): string {
@@ -52,7 +58,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   const single = SINGLE[group];
   if (single) return run(single, group, [name, ...rest].filter((a): a is string => a !== undefined));
-  const command = name ? COMMANDS[group]?.[name] : undefined;
+  const commands = COMMANDS[group];
+  if (commands && (name === undefined || name === "--help" || name === "-h" || name === "help")) {
+    // `atomicnix provision --help`: the group's own commands, not "unknown command".
+    const lines = Object.entries(commands).map(([n, c]) => `  ${group} ${n.padEnd(9)} ${c.summary}`);
+    (name ? process.stdout : process.stderr).write(`usage: atomicnix ${group} <command> [options]\n\n${lines.join("\n")}\n`);
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  const command = name ? commands?.[name] : undefined;
   if (!command) {
     process.stderr.write(`atomicnix: unknown command "${[group, name].filter(Boolean).join(" ")}"\n\n${usage()}`);
     return EXIT.usage;

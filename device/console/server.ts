@@ -29,8 +29,12 @@ export interface ConsoleOptions {
   validateConfigText: ValidateConfigText;
   /** runs `systemctl restart UNIT`; tests record the commands instead */
   run?: CommandRunner;
-  /** CIDRs accepted as peers besides the LAN subnet (tests on loopback) */
+  /** CIDRs accepted as peers besides the LAN subnet (loopback, a management network) */
   trustedPeers?: readonly string[];
+  /** names (addresses) besides the gateway's accepted in Host and Origin, e.g. the --listen address */
+  extraHosts?: readonly string[];
+  /** false: store the configuration and restart nothing (`atomicnix console --no-apply`, hosts without systemd) */
+  apply?: boolean;
   /** port expected in Host and Origin; default the port the server listens on */
   publicPort?: number;
   headersTimeoutMs?: number;
@@ -47,8 +51,10 @@ const SECURITY_HEADERS: Record<string, string> = {
   "Referrer-Policy": "same-origin",
 };
 
-const RAW_TYPES = new Set(["application/toml", "application/gzip", "application/x-gzip", "application/zstd", "application/octet-stream"]);
-const ROUTES: Record<string, string[]> = { "/": ["GET", "HEAD", "POST"], "/generate": ["POST"], "/api/config": ["POST"] };
+// text/plain is what clients of the reference console send for config.toml (console.compat).
+const RAW_TYPES = new Set(["application/toml", "text/plain", "application/gzip", "application/x-gzip", "application/zstd", "application/octet-stream"]);
+/** `/apply` is the reference console's form target; it is the page's own POST / under another name. */
+const ROUTES: Record<string, string[]> = { "/": ["GET", "HEAD", "POST"], "/apply": ["POST"], "/generate": ["POST"], "/api/config": ["POST"] };
 
 interface Submission {
   bytes: Buffer;
@@ -105,7 +111,7 @@ export function createConsoleServer(opts: ConsoleOptions): Server {
   const port = () => opts.publicPort ?? (server.address() as AddressInfo | null)?.port ?? 8080;
 
   function allowedHosts(lan: ConsoleLan): string[] {
-    const names = [lan.gatewayIp, ...lan.aliases, ...lan.aliases.map((a) => `${a}.${lan.domain}`)];
+    const names = [lan.gatewayIp, ...lan.aliases, ...lan.aliases.map((a) => `${a}.${lan.domain}`), ...(opts.extraHosts ?? [])];
     return names.map((n) => `${n.toLowerCase()}:${port()}`);
   }
 
@@ -178,7 +184,8 @@ export function createConsoleServer(opts: ConsoleOptions): Server {
       if (!config) throw new Refusal(400, "multipart field \"config\" is missing", "config", [{ path: "(input)", message: 'multipart field "config" is missing' }]);
       return { bytes: config.data, field: "config", ...(config.filename ? { filename: basename(config.filename).slice(0, 255) } : {}), ...withSig };
     }
-    const file = part("config_file");
+    // `config` is the field name of the reference console's form and of the API's multipart form.
+    const file = part("config_file") ?? part("config");
     const textPart = part("config_text");
     // Browsers send textarea content with CRLF line ends; the operator pasted (and signed) LF text.
     const text = textPart ? textPart.data.toString("utf8").replace(/\r\n/g, "\n") : "";
@@ -227,6 +234,9 @@ export function createConsoleServer(opts: ConsoleOptions): Server {
     }
     log(`imported generation ${result.generation}${auth.digest ? ` (signature ${auth.digest.slice(0, 16)})` : " (unsigned, first provisioning)"}`);
     const warnings = result.warnings.length ? result.warnings : undefined;
+    if (opts.apply === false) {
+      return { status: 200, ok: true, message: `Configuration stored (generation ${result.generation}); nothing restarted (--no-apply).`, applied: [], ...(warnings ? { warnings } : {}) };
+    }
     const first = await restartUnits(run, APPLY_UNITS.filter((u) => u !== LAN_UNIT));
     if (first.failed) return failedApply(first.applied, first.failed.unit, first.failed.output);
     const after = readConsoleLan(paths.configRoot);
@@ -270,7 +280,7 @@ export function createConsoleServer(opts: ConsoleOptions): Server {
       return sendPage(req, res, status, { errors: new Map([[field ?? "form", [message]]]), notice: { kind: "error", title: message } }, extra);
     };
     if (!(type === "multipart/form-data" || (api && RAW_TYPES.has(type)))) {
-      return fail(415, `unsupported Content-Type "${type || "(none)"}"; use ${api ? "application/toml, application/gzip, application/zstd, application/octet-stream or " : ""}multipart/form-data`);
+      return fail(415, `unsupported Content-Type "${type || "(none)"}"; use ${api ? "application/toml, text/plain, application/gzip, application/zstd, application/octet-stream or " : ""}multipart/form-data`);
     }
     const length = Number(req.headers["content-length"] ?? "0");
     if (length > BUNDLE_LIMIT) return fail(413, `request body of ${length} bytes is larger than ${BUNDLE_LIMIT} bytes`);
@@ -354,7 +364,8 @@ export function createConsoleServer(opts: ConsoleOptions): Server {
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((e: unknown) => {
       log(`internal error on ${req.method} ${req.url}: ${(e as Error).stack ?? e}`);
-      if (!res.headersSent) refuse(req, res, 500, "internal error", closeAfter(req, res));
+      // The cause goes to the client too: the console is LAN-only and the operator needs it to act.
+      if (!res.headersSent) refuse(req, res, 500, `internal error: ${(e as Error).message ?? String(e)}; the stored configuration is unchanged unless the log says otherwise`, closeAfter(req, res));
       else res.destroy();
     });
   });

@@ -1,5 +1,7 @@
-import { readFileSync } from "node:fs";
-import { basename, resolve } from "node:path";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join, resolve } from "node:path";
+import { readBundle } from "./bundle.js";
 import { parseArgs } from "node:util";
 import { validateConfigText } from "./config.js";
 import { Steps } from "./durable.js";
@@ -55,7 +57,23 @@ function report(ok: boolean, issues: { errors?: Issue[]; warnings?: Issue[] }, m
   return ok ? 0 : 1;
 }
 
-/** validate FILE [--json]: plain config.toml only; bundles are checked by import. */
+/** A bundle's dry run: members, limits and its config.toml checked exactly as import does, unpacked into a scratch directory. */
+async function validateBundle(bytes: Uint8Array, kind: "gzip" | "zstd", file: string, json: boolean, out: Out): Promise<number> {
+  const scratch = mkdtempSync(join(tmpdir(), "atomicnix-validate-"));
+  try {
+    const bundle = await readBundle(bytes, kind, join(scratch, "files"));
+    if (!bundle.ok) return report(false, { errors: [bundle.error] }, "invalid bundle", json, out);
+    const text = decodeUtf8(bundle.content.configToml, `${file}: config.toml`);
+    if (!text.ok) return report(false, { errors: [text.error] }, "invalid bundle", json, out);
+    const r = validateConfigText(text.text);
+    if (!r.ok) return report(false, { errors: r.errors }, `${r.errors.length} error${r.errors.length === 1 ? "" : "s"} in ${file}: config.toml`, json, out);
+    return report(true, { warnings: r.warnings }, `Bundle is valid (config.toml${bundle.content.hasFiles ? " and files/" : ""}).`, json, out);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** validate FILE [--json]: a plain config.toml or a bundle (a dry run of import: nothing is stored). */
 export async function validateCommand(argv: string[], out: Out = STD): Promise<number> {
   const { values, positionals } = args(argv, { json: { type: "boolean" } });
   if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
@@ -64,10 +82,7 @@ export async function validateCommand(argv: string[], out: Out = STD): Promise<n
   if (typeof bytes === "number") return bytes;
   const kind = detectInputKind(bytes, basename(positionals[0]!));
   if (!kind.ok) return report(false, { errors: [kind.error] }, "invalid input", json, out);
-  if (kind.kind !== "toml") {
-    const error = { path: "(input)", message: `${positionals[0]} is a bundle; validate checks a plain config.toml (import validates bundles)` };
-    return report(false, { errors: [error] }, "invalid input", json, out);
-  }
+  if (kind.kind !== "toml") return validateBundle(bytes, kind.kind, positionals[0]!, json, out);
   const text = decodeUtf8(bytes, positionals[0]!);
   if (!text.ok) return report(false, { errors: [text.error] }, "invalid input", json, out);
   const r = validateConfigText(text.text);
@@ -75,15 +90,25 @@ export async function validateCommand(argv: string[], out: Out = STD): Promise<n
   return report(true, { warnings: r.warnings }, "Configuration is valid.", json, out);
 }
 
-/** import FILE --root DIR [--json] [--list-crash-points] */
+/**
+ * `--data-dir DIR` means /data, as for `atomicnix console` (the state is DIR/config);
+ * `--root DIR` names the state directory itself (/data/config). Exactly one is needed.
+ */
+function stateRoot(values: { root?: string; "data-dir"?: string }): string {
+  if (values.root && values["data-dir"]) throw new UsageError("give --root DIR (the state directory, /data/config) or --data-dir DIR (/data), not both");
+  if (values["data-dir"]) return resolve(values["data-dir"], "config");
+  if (values.root) return resolve(values.root);
+  throw new UsageError("missing --data-dir DIR (/data on a device; the state goes to DIR/config) or --root DIR (the state directory itself)");
+}
+
+/** import FILE (--data-dir DIR | --root DIR) [--json] [--list-crash-points] */
 export async function importCommand(argv: string[], out: Out = STD): Promise<number> {
-  const { values, positionals } = args(argv, { root: { type: "string" }, json: { type: "boolean" }, "list-crash-points": { type: "boolean" } });
+  const { values, positionals } = args(argv, { root: { type: "string" }, "data-dir": { type: "string" }, json: { type: "boolean" }, "list-crash-points": { type: "boolean" } });
   if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
-  if (!values.root) throw new UsageError("missing --root DIR (the state directory, /data/config on a device)");
+  const root = stateRoot(values);
   const json = values.json === true;
   const bytes = readInput(positionals[0], out, json);
   if (typeof bytes === "number") return bytes;
-  const root = resolve(values.root);
   const filename = basename(positionals[0]!);
 
   if (values["list-crash-points"]) {
@@ -107,10 +132,9 @@ export async function importCommand(argv: string[], out: Out = STD): Promise<num
 
 /** recover --root DIR [--json]: removes what an interrupted import left behind. */
 export async function recoverCommand(argv: string[], out: Out = STD): Promise<number> {
-  const { values, positionals } = args(argv, { root: { type: "string" }, json: { type: "boolean" } });
+  const { values, positionals } = args(argv, { root: { type: "string" }, "data-dir": { type: "string" }, json: { type: "boolean" } });
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  if (!values.root) throw new UsageError("missing --root DIR");
-  const { removed } = recover(resolve(values.root));
+  const { removed } = recover(stateRoot(values));
   if (values.json) out.stdout(JSON.stringify({ ok: true, message: `removed ${removed.length} leftover entries`, removed }) + "\n");
   else for (const r of removed) out.stdout(`removed ${r}\n`);
   return 0;

@@ -14,9 +14,7 @@ const PROTOCOLS = ["tcp", "udp"] as const;
 
 function dedupe(list: unknown): number[] | undefined {
   if (!Array.isArray(list)) return undefined;
-  const out: number[] = [];
-  for (const p of list) if (typeof p === "number" && !out.includes(p)) out.push(p);
-  return out;
+  return [...new Set(list.filter((p): p is number => typeof p === "number"))];
 }
 
 function portSet(t: Record<string, unknown> | undefined): PortSet | undefined {

@@ -4,12 +4,12 @@ import { join, resolve } from "node:path";
 import { renderQuadlets, type RenderedUnit } from "../quadlet/render.js";
 import { readBundle } from "./bundle.js";
 import { quadletInput, validateConfigText, type ProvisionConfig } from "./config.js";
-import { Steps } from "./durable.js";
+import { makeDirs, Steps } from "./durable.js";
 import { decodeUtf8, detectInputKind } from "./input-kind.js";
 import type { Issue } from "./issues.js";
 import { withImportLock } from "./lock.js";
 import { buildOutputs } from "./outputs.js";
-import { commitGeneration, STAGING_PREFIX } from "./store.js";
+import { commitGeneration, currentGeneration, recover, STAGING_PREFIX } from "./store.js";
 
 export type { Issue } from "./issues.js";
 
@@ -43,8 +43,30 @@ function prepare(source: Uint8Array, what: string, root: string): { ok: true; pr
 function commit(root: string, p: Prepared, files: "keep" | { staged: string }, steps: Steps, staging?: string): ImportResult {
   const out = buildOutputs(p.config, p.units, p.source);
   if (!out.ok) return out;
-  const generation = commitGeneration(root, { files: out.files, filesFrom: files, ...(staging ? { staging } : {}) }, steps);
-  return { ok: true, generation, warnings: p.warnings };
+  const before = currentGeneration(root);
+  try {
+    const generation = commitGeneration(root, { files: out.files, filesFrom: files, ...(staging ? { staging } : {}) }, steps);
+    return { ok: true, generation, warnings: p.warnings };
+  } catch (e) {
+    // A disk error is an answer for the operator, not a crash: say which step and why.
+    const cause = fsError(e, steps);
+    const after = currentGeneration(root);
+    if (after !== undefined && after !== before) {
+      return { ok: true, generation: after, warnings: [...p.warnings, { path: "(state)", message: `configuration committed as generation ${after}, but the clean-up after it failed: ${cause}` }] };
+    }
+    try {
+      recover(root, undefined, staging);
+    } catch {
+      // recover runs again before the next import
+    }
+    return { ok: false, errors: [{ path: "(state)", message: `cannot write the new state under ${root}: ${cause}; the stored state is unchanged` }] };
+  }
+}
+
+function fsError(e: unknown, steps: Steps): string {
+  const err = e as NodeJS.ErrnoException & { step?: string };
+  const step = err.step ?? steps.names.at(-1) ?? "start";
+  return `${err.code ?? "error"} at step "${step}" (${err.message})`;
 }
 
 /**
@@ -54,6 +76,17 @@ function commit(root: string, p: Prepared, files: "keep" | { staged: string }, s
  * input leaves every entry under root as it was.
  */
 export async function importConfig(input: { bytes: Uint8Array; filename?: string }, root: string, opts: ImportOptions = {}): Promise<ImportResult> {
+  try {
+    return await importInto(input, root, opts);
+  } catch (e) {
+    // The state directory itself is unusable (not a directory, read-only, /proc ...): an answer, not a crash.
+    if (!(e as NodeJS.ErrnoException).code) throw e;
+    const err = e as NodeJS.ErrnoException;
+    return { ok: false, errors: [{ path: "(state)", message: `cannot use ${resolve(root)} as the state directory: ${err.code} (${err.message})` }] };
+  }
+}
+
+async function importInto(input: { bytes: Uint8Array; filename?: string }, root: string, opts: ImportOptions): Promise<ImportResult> {
   const steps = opts.steps ?? new Steps();
   const dir = resolve(root);
   const kind = detectInputKind(input.bytes, input.filename);
@@ -63,11 +96,11 @@ export async function importConfig(input: { bytes: Uint8Array; filename?: string
   if (kind.kind === "toml") {
     const p = prepare(input.bytes, what, dir);
     if (!p.ok) return p;
-    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    makeDirs(dir, 0o755);
     return withImportLock(dir, () => commit(dir, p.prepared, "keep", steps));
   }
 
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  makeDirs(dir, 0o755);
   return withImportLock(dir, async () => {
     const stagingName = `${STAGING_PREFIX}${process.pid}-${randomBytes(6).toString("hex")}`;
     const staging = join(dir, stagingName);
@@ -80,8 +113,15 @@ export async function importConfig(input: { bytes: Uint8Array; filename?: string
       const p = prepare(bundle.content.configToml, `${what}: config.toml`, dir);
       if (!p.ok) return p;
       return commit(dir, p.prepared, bundle.content.hasFiles ? { staged: stagedFiles } : "keep", steps, stagingName);
+    } catch (e) {
+      if (!(e as NodeJS.ErrnoException).code) throw e;
+      return { ok: false, errors: [{ path: "(state)", message: `cannot unpack the bundle under ${dir}: ${fsError(e, steps)}; the stored state is unchanged` }] };
     } finally {
-      steps.step("remove staging");
+      try {
+        steps.step("remove staging");
+      } catch {
+        // an injected failure here changes nothing: the staging directory goes either way
+      }
       rmSync(staging, { recursive: true, force: true });
     }
   });

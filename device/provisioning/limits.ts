@@ -17,3 +17,13 @@ export const LIMITS = {
  * larger cannot be a bundle within the limits, so decompression stops there.
  */
 export const TAR_STREAM_LIMIT = LIMITS.unpacked + (LIMITS.members + 1) * 4096 + 64 * 1024;
+
+/**
+ * Size and count limits of prov.input-limits. The list and name limits are also in
+ * schema `config-toml` (max-items, key-pattern); the per-kind unit count is checked
+ * here because the schema language has no max-properties.
+ */
+export const CONFIG_LIMITS = {
+  unitName: 64,
+  unitsPerKind: 64,
+} as const;

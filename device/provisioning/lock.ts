@@ -21,6 +21,7 @@ function alive(pid: number): boolean {
 async function acquireFileLock(root: string, timeoutMs: number): Promise<() => void> {
   const path = join(root, LOCK);
   const started = Date.now();
+  let takeovers = 0;
   for (;;) {
     try {
       const fd = openSync(path, "wx", 0o644);
@@ -31,6 +32,8 @@ async function acquireFileLock(root: string, timeoutMs: number): Promise<() => v
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       const holder = Number(readFileSafe(path).trim());
       if (!Number.isInteger(holder) || holder <= 0 || !alive(holder) || holder === process.pid) {
+        // A lock that cannot be removed (a file system like /proc) would make this loop spin forever.
+        if (++takeovers > 3) throw Object.assign(new Error(`cannot take over the stale lock ${path}: it does not go away when removed (is ${root} a real state directory?)`), { code: "ELOCK" });
         rmSync(path, { force: true });
         continue;
       }

@@ -28,6 +28,9 @@ export const OUTPUT_ENTRIES = [
   "os-upgrade.json",
 ] as const;
 
+/** Entries only some states have; their link exists exactly when the current state holds them. */
+export const OPTIONAL_ENTRIES: readonly string[] = ["os-upgrade.json"];
+
 /** Directories every generation holds even when empty. */
 export const OUTPUT_DIRS = ["ssh-authorized-keys", "quadlet", "files"] as const;
 

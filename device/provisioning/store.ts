@@ -1,7 +1,7 @@
-import { readFileSync, chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, type Stats } from "node:fs";
+import { existsSync, readFileSync, chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, type Stats } from "node:fs";
 import { join } from "node:path";
-import { fsyncPath, writeNewFile, type Steps } from "./durable.js";
-import { OUTPUT_DIRS, OUTPUT_ENTRIES, type OutputFile } from "./outputs.js";
+import { fsyncPath, makeDirs, writeNewFile, type Steps } from "./durable.js";
+import { OPTIONAL_ENTRIES, OUTPUT_DIRS, OUTPUT_ENTRIES, type OutputFile } from "./outputs.js";
 
 /**
  * The generation store of prov.atomic-commit. /data/config holds:
@@ -56,10 +56,11 @@ function makeDir(path: string): void {
 }
 
 /** Creates the fixed entry symlinks. They resolve through .current, so they stay valid across commits. */
-function ensureEntryLinks(root: string, steps: Steps): { legacy: string[] } {
+function ensureEntryLinks(root: string, steps: Steps, present: ReadonlySet<string>): { legacy: string[] } {
   const legacy: string[] = [];
   let changed = false;
   for (const entry of OUTPUT_ENTRIES) {
+    if (OPTIONAL_ENTRIES.includes(entry) && !present.has(entry)) continue;
     const path = join(root, entry);
     const st = lstat(path);
     const want = `${CURRENT}/${entry}`;
@@ -130,6 +131,14 @@ export function recover(root: string, steps?: Steps, keep?: string): { removed: 
     gensChanged = true;
   }
   if (gensChanged) fsyncPath(join(root, GENERATIONS));
+  // An optional entry's link made for a state that never committed, or left by a kill right after a commit that dropped it.
+  for (const entry of OPTIONAL_ENTRIES) {
+    const path = join(root, entry);
+    if (!lstat(path)?.isSymbolicLink() || readlinkSync(path) !== `${CURRENT}/${entry}` || existsSync(path)) continue;
+    s.step(`recover unlink ${entry}`);
+    rmSync(path, { force: true });
+    removed.push(entry);
+  }
   if (removed.length) fsyncPath(root);
   return { removed };
 }
@@ -168,7 +177,7 @@ export interface CommitInput {
 export function commitGeneration(root: string, input: CommitInput, steps: Steps): string {
   if (!lstat(root)) {
     steps.step("mkdir root");
-    mkdirSync(root, { recursive: true, mode: 0o755 });
+    makeDirs(root, 0o755);
   }
   recover(root, steps, input.staging);
   const gens = join(root, GENERATIONS);
@@ -223,7 +232,8 @@ export function commitGeneration(root: string, input: CommitInput, steps: Steps)
   steps.step("fsync .generations");
   fsyncPath(gens);
 
-  const { legacy } = ensureEntryLinks(root, steps);
+  const present = new Set(input.files.map((f) => f.rel.split("/")[0]!));
+  const { legacy } = ensureEntryLinks(root, steps, present);
   const newLink = join(root, `${NEW_LINK_PREFIX}${next}`);
   steps.step("create new .current link");
   symlinkSync(`${GENERATIONS}/${next}`, newLink);
@@ -235,6 +245,14 @@ export function commitGeneration(root: string, input: CommitInput, steps: Steps)
   fsyncPath(root);
 
   replaceLegacyEntries(root, legacy, steps);
+  // An optional entry the new state lacks would be a dangling link: the file is gone, so is the name.
+  for (const entry of OPTIONAL_ENTRIES) {
+    const path = join(root, entry);
+    if (present.has(entry) || !lstat(path)?.isSymbolicLink() || readlinkSync(path) !== `${CURRENT}/${entry}`) continue;
+    steps.step(`unlink ${entry}`);
+    rmSync(path, { force: true });
+    fsyncPath(root);
+  }
   if (previous) {
     steps.step(`remove generation ${previous}`);
     rmSync(join(gens, previous), { recursive: true, force: true });

@@ -1,5 +1,6 @@
 import type { IssueList } from "./issues.js";
 import { formatPath } from "./issues.js";
+import { CONFIG_LIMITS } from "./limits.js";
 
 /**
  * The rules of prov.unit-tables that the schema cannot state: a container's Image is
@@ -22,10 +23,24 @@ function exactlyOneString(section: Record<string, unknown> | undefined, key: str
 }
 
 export function checkUnitTables(doc: Record<string, unknown>, issues: IssueList): void {
+  for (const kind of ["container", "network", "volume", "build"] as const) {
+    const names = Object.keys(table(doc[kind]) ?? {});
+    if (names.length > CONFIG_LIMITS.unitsPerKind) issues.add(kind, `${names.length} ${kind} tables; at most ${CONFIG_LIMITS.unitsPerKind} are allowed`);
+    // Names that differ only in case are one name to an operator and to case-insensitive tools.
+    const seen = new Map<string, string>();
+    for (const n of names) {
+      const other = seen.get(n.toLowerCase());
+      if (other !== undefined && !issues.has(kind)) issues.add(kind, `[${kind}.${other}] and [${kind}.${n}] differ only in letter case; rename one of them`);
+      seen.set(n.toLowerCase(), n);
+    }
+  }
   for (const [name, c] of Object.entries(table(doc.container) ?? {})) {
     exactlyOneString(table(table(c)?.Container), "Image", ["container", name, "Container"], issues);
   }
   for (const [name, b] of Object.entries(table(doc.build) ?? {})) {
-    exactlyOneString(table(table(b)?.Build), "ImageTag", ["build", name, "Build"], issues);
+    // ImageTag may repeat (Podman tags the image once per line); it only has to be there.
+    const build = table(table(b)?.Build);
+    const path = formatPath(["build", name, "Build", "ImageTag"]);
+    if (build && build.ImageTag === undefined && !issues.hasAtOrBelow(path)) issues.add(path, "missing required key ImageTag");
   }
 }

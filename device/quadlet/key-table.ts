@@ -17,6 +17,8 @@ export interface KeyRow {
   key: string;
   rootless: KeyStatus;
   rootful: KeyStatus;
+  /** `many`: repeated lines accumulate; `one`: only the last line counts, so one value */
+  values: "one" | "many";
   /** free text from the spec; a leading `rootless:`/`rootful:` limits it to that mode */
   rule: string;
 }
@@ -31,10 +33,10 @@ const SECTIONS: readonly string[] = ["Unit", "Container", "Network", "Volume", "
 
 function loadKeyRows(): KeyRow[] {
   return keysTable.rows.map((r, i) => {
-    if (!SECTIONS.includes(r.section) || !STATUSES.includes(r.rootless) || !STATUSES.includes(r.rootful)) {
+    if (!SECTIONS.includes(r.section) || !STATUSES.includes(r.rootless) || !STATUSES.includes(r.rootful) || (r.values !== "one" && r.values !== "many")) {
       throw new Error(`generated/tables/quadlet-keys.json row ${i}: unexpected section or status ${JSON.stringify(r)}`);
     }
-    return { section: r.section as SectionName, key: r.key, rootless: r.rootless as KeyStatus, rootful: r.rootful as KeyStatus, rule: r.rule };
+    return { section: r.section as SectionName, key: r.key, rootless: r.rootless as KeyStatus, rootful: r.rootful as KeyStatus, values: r.values, rule: r.rule };
   });
 }
 

@@ -38,6 +38,12 @@ export const MANAGED_HEADER = "# Managed by atomicnix; generated from /data/conf
 const KIND_SECTION: Readonly<Record<UnitKind, SectionName>> = { container: "Container", network: "Network", volume: "Volume", build: "Build" };
 const KINDS: readonly UnitKind[] = ["build", "volume", "network", "container"];
 const UNIT_NAME = /^[A-Za-z0-9_-]+$/;
+/** prov.input-limits: names become file and service names, so they stay far below NAME_MAX. */
+export const MAX_UNIT_NAME = 64;
+/** prov.input-limits: one value of a key */
+export const MAX_VALUE_CHARS = 8192;
+/** Forced keys whose other values are replaced with a warning (quadlet.seed-forms) instead of rejected. */
+const REWRITTEN_WHEN_FORCED: ReadonlySet<string> = new Set(["Container.Network"]);
 
 /** Order in which quadlet-sync starts units: builds, then volumes and networks, then containers. */
 const START_GROUP: Readonly<Record<UnitKind, number>> = { build: 0, volume: 1, network: 1, container: 2 };
@@ -75,6 +81,10 @@ function renderUnit(kind: UnitKind, name: string, entry: unknown, rc: RenderCont
   const fail = (path: string, message: string) => rc.errors.push({ path, message });
   if (!UNIT_NAME.test(name)) {
     fail(base, `${kind} name ${JSON.stringify(name)} must match ${UNIT_NAME.source}`);
+    return undefined;
+  }
+  if (name.length > MAX_UNIT_NAME) {
+    fail(base, `${kind} name of ${name.length} characters is too long; at most ${MAX_UNIT_NAME} are allowed`);
     return undefined;
   }
   if (!isPlainObject(entry)) {
@@ -127,6 +137,10 @@ function renderUnit(kind: UnitKind, name: string, entry: unknown, rc: RenderCont
         fail(path, `${label}: key ${keyId} has an empty list; give at least one value or leave the key out`);
         continue;
       }
+      if (row.values === "one" && items.length > 1 && !(status === "forced" && REWRITTEN_WHEN_FORCED.has(keyId))) {
+        fail(path, `${label}: key ${keyId} takes one value, got ${items.length}; Podman keeps only the last ${key}= line, so the others would be dropped silently${key === "Exec" || key === "Entrypoint" ? ` (join the arguments into one string, e.g. ${key} = ${JSON.stringify(items.map((i) => String(i.v)).join(" "))})` : ""}`);
+        continue;
+      }
       present.add(keyId);
       const texts: { text: string; path: string }[] = [];
       for (const item of items) {
@@ -135,7 +149,7 @@ function renderUnit(kind: UnitKind, name: string, entry: unknown, rc: RenderCont
           continue;
         }
         const text = substitutePlaceholders(scalarText(item.v), rc);
-        const problem = lineProblem(text);
+        const problem = text.length > MAX_VALUE_CHARS ? `is ${text.length} characters long; at most ${MAX_VALUE_CHARS} are allowed` : lineProblem(text);
         if (problem) {
           fail(item.path, `${label}: value of ${keyId} ${problem}`);
           continue;
@@ -146,6 +160,14 @@ function renderUnit(kind: UnitKind, name: string, entry: unknown, rc: RenderCont
       if (status === "forced") {
         const forced = FORCED_VALUES[keyId]!(mode);
         const wrong = texts.find((t) => t.text !== forced);
+        if ((wrong || texts.length !== 1) && REWRITTEN_WHEN_FORCED.has(keyId)) {
+          // The seed's own configurations carry other Network= values; the mode decides, and the operator is told.
+          const shown = texts.map((t) => t.text).join(", ");
+          rc.warnings.push({ path, message: `${label}: ${keyId} ${JSON.stringify(shown)} replaced by ${forced}: ${mode} containers always use Network=${forced}` });
+          lines.push([key, forced]);
+          values.set(keyId, [forced]);
+          continue;
+        }
         if (wrong || texts.length !== 1) {
           const shown = wrong?.text ?? texts.map((t) => t.text).join(", ");
           fail(wrong?.path ?? path, `${label}: ${keyId} is forced to ${forced} for ${mode} units; ${JSON.stringify(shown)} is not allowed`);
@@ -234,17 +256,19 @@ export function renderQuadlets(input: QuadletInput, opts: { configDir: string })
   const jobs = KINDS.flatMap((kind) => Object.keys(table(kind)).map((name) => ({ kind, name })));
   jobs.sort((a, b) => START_GROUP[a.kind] - START_GROUP[b.kind] || byCodePoint(a.name, b.name) || byCodePoint(a.kind, b.kind));
   const units: RenderedUnit[] = [];
-  const services = new Map<string, string>();
+  const services = new Map<string, { label: string; service: string }>();
   for (const { kind, name } of jobs) {
     const unit = renderUnit(kind, name, table(kind)[name], rc);
     const service = unitService(kind, name);
-    const owner = services.get(service);
+    // Compared without case: web.service and Web.service are one name to an operator.
+    const owner = services.get(service.toLowerCase());
     if (owner) {
       // Aux units sort first, so a clash is reported at the container that collides.
-      rc.errors.push({ path: `${kind}.${name}`, message: `${kind} "${name}" renders service ${service}, which ${owner} already renders; rename one of them` });
+      const same = owner.service === service ? "" : ` (${owner.service}, differing only in letter case)`;
+      rc.errors.push({ path: `${kind}.${name}`, message: `${kind} "${name}" renders service ${service}, which ${owner.label} already renders${same}; rename one of them` });
       continue;
     }
-    services.set(service, `${kind} "${name}"`);
+    services.set(service.toLowerCase(), { label: `${kind} "${name}"`, service });
     if (unit) units.push(unit);
   }
   if (rc.errors.length) return { ok: false, errors: rc.errors };

@@ -1,7 +1,8 @@
 import { DENIED_PODMAN_FLAGS, type Mode } from "./key-table.js";
 import { rewritePublishPort } from "./publish.js";
 import { splitShellWords, wordUsesFlag } from "./shell-words.js";
-import { classifySource, parseMount, pathInside, volumeSource, type StorageSource } from "./storage.js";
+import { posix } from "node:path";
+import { classifySource, operatorConfigPath, parseMount, pathInside, RESERVED_CONFIG_ENTRIES, volumeSource, type StorageSource } from "./storage.js";
 
 /**
  * The code behind the Rule column of table `quadlet-keys`: value checks and rewrites,
@@ -42,8 +43,15 @@ function oneOf(allowed: readonly string[]): ValueRule {
   return (v, ctx) => (allowed.includes(v) ? { value: v } : reject(ctx, v, `must be one of ${allowed.join(", ")}`));
 }
 
+/** Where rootless units may take host files from: the bundle's files/ tree or an operator file in the config directory. */
+export function rootlessHostPath(path: string, ctx: RuleContext): boolean {
+  return pathInside(path, ctx.filesDir) || operatorConfigPath(path, posix.dirname(ctx.filesDir));
+}
+
+const HOST_PATH_RULE = (ctx: RuleContext) => `inside ${ctx.filesDir} (\${FILES_DIR}) or an operator file under ${posix.dirname(ctx.filesDir)} (\${CONFIG_DIR}) other than ${RESERVED_CONFIG_ENTRIES.join(", ")}`;
+
 function insideFiles(v: string, ctx: RuleContext): Outcome {
-  return pathInside(v, ctx.filesDir) ? { value: v } : reject(ctx, v, `must be an absolute path inside ${ctx.filesDir} (\${FILES_DIR}) for rootless containers`);
+  return rootlessHostPath(v, ctx) ? { value: v } : reject(ctx, v, `must be an absolute path ${HOST_PATH_RULE(ctx)} for rootless containers`);
 }
 
 /** `X.build`/`X.image` references: rootless units may not use them, rootful ones only declared ones. */
@@ -63,7 +71,7 @@ function checkSource(src: StorageSource, v: string, ctx: RuleContext): Outcome |
       case "named":
         return undefined;
       case "host-path":
-        return pathInside(src.path, ctx.filesDir) ? undefined : reject(ctx, v, `binds host path ${src.path}, which is outside ${ctx.filesDir} (\${FILES_DIR})`);
+        return rootlessHostPath(src.path, ctx) ? undefined : reject(ctx, v, `binds host path ${src.path}; rootless binds must be ${HOST_PATH_RULE(ctx)}`);
       case "volume-unit":
         return reject(ctx, v, `references ${src.unit}, a system volume unit rootless containers cannot use`);
       case "invalid":
@@ -92,7 +100,7 @@ const VALUE_RULES: Readonly<Record<string, ValueRule>> = {
       if (v.includes('"')) return reject(ctx, v, "uses quotes, which rootless Mount values may not (the checked fields must be plain)");
       if (mount.type === "bind") {
         if (mount.sources.length !== 1) return reject(ctx, v, "needs exactly one src for a bind mount");
-        if (!pathInside(mount.sources[0]!, ctx.filesDir)) return reject(ctx, v, `binds host path ${mount.sources[0]}, which is outside ${ctx.filesDir} (\${FILES_DIR})`);
+        if (!rootlessHostPath(mount.sources[0]!, ctx)) return reject(ctx, v, `binds host path ${mount.sources[0]}; rootless binds must be ${HOST_PATH_RULE(ctx)}`);
         return { value: v };
       }
       if (mount.type === "tmpfs") return mount.sources.length ? reject(ctx, v, "gives a source to a tmpfs mount") : { value: v };

@@ -53,6 +53,26 @@ export function parseMount(value: string): MountSpec {
  * Whether a host path stays inside `dir` after normalisation. Relative paths and
  * systemd `%` specifiers are refused: their expansion happens later, outside our view.
  */
+/**
+ * Entries of the config directory a rootless bind may never name: provisioning's own
+ * outputs (keys, policies, units), the generation store, and other owners' state
+ * (SSH-on-WAN flag, VPN and management credentials, downloaded bundles).
+ */
+export const RESERVED_CONFIG_ENTRIES: readonly string[] = [
+  "config.toml", "ssh-authorized-keys", "firewall-inbound.json", "lan-settings.json", "health-required.json", "quadlet",
+  "quadlet-runtime.json", "os-upgrade.json", "ssh-wan-enabled", "openvpn", "nixstasis", "bundles",
+];
+
+/**
+ * An operator file under the config directory (`${CONFIG_DIR}/local.env`, as the seed
+ * allows): inside it, not the directory itself, and not under a reserved or hidden entry.
+ */
+export function operatorConfigPath(path: string, configDir: string): boolean {
+  if (!pathInside(path, configDir)) return false;
+  const first = posix.normalize(path).slice(configDir.length + 1).split("/")[0] ?? "";
+  return first !== "" && !first.startsWith(".") && !RESERVED_CONFIG_ENTRIES.includes(first);
+}
+
 export function pathInside(path: string, dir: string): boolean {
   if (!path.startsWith("/") || path.includes("%")) return false;
   const norm = posix.normalize(path).replace(/\/+$/, "") || "/";

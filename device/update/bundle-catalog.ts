@@ -26,6 +26,8 @@ export interface CatalogOptions {
   dir: string;
   runner: CommandRunner;
   keyring?: string;
+  /** bundles whose manifest `compatible` differs are skipped (logged once with the reason) */
+  compatible?: string;
   log: (line: string) => void;
 }
 
@@ -72,8 +74,11 @@ export class BundleCatalog {
       if (!entry || entry.size !== st.size || entry.mtimeMs !== st.mtimeMs) {
         try {
           const info = await readBundleInfo(path, this.o.runner, this.o.keyring);
+          if (this.o.compatible !== undefined && info.compatible !== this.o.compatible) {
+            throw new Error(`compatible ${JSON.stringify(info.compatible)} is not ${JSON.stringify(this.o.compatible)} (--compatible)`);
+          }
           entry = { name, path, ...info, size: st.size, sha256: await sha256File(path), mtimeMs: st.mtimeMs };
-          this.o.log(`bundle ${name}: version ${entry.version}, compatible ${entry.compatible}, ${entry.size} bytes`);
+          this.o.log(`bundle ${name}: version ${entry.version}, compatible ${entry.compatible}, ${entry.size} bytes${this.o.keyring ? ", signature verified" : ", signature NOT verified (--insecure-no-verify)"}`);
         } catch (e) {
           entry = { error: (e as Error).message, size: st.size, mtimeMs: st.mtimeMs };
           this.o.log(`bundle ${name} ignored: ${entry.error}`);

@@ -17,12 +17,15 @@ export interface UpdateServerOptions {
   dir: string;
   host?: string;
   port?: number;
+  /** CA certificate bundles must be signed by; required unless `insecureNoVerify` */
   keyring?: string;
-  /** offer only bundles whose manifest `compatible` equals this */
+  /** serve bundles without checking their signatures (development only) */
+  insecureNoVerify?: boolean;
+  /** offer only bundles whose manifest `compatible` equals this; default `rock64` */
   compatible?: string;
   /** operator rollback: offer exactly this version, flagged `downgrade` when older than the device's */
   pin?: string;
-  /** base for `bundle_url` (e.g. behind a proxy); default: the request's Host */
+  /** base for `bundle_url` (e.g. behind a proxy); default: the listen address. Never the request's Host header. */
   publicUrl?: string;
   runner: CommandRunner;
   log: (line: string) => void;
@@ -36,9 +39,14 @@ export interface RunningServer {
 
 const DEVICE_ID = /^[0-9a-f]{12}$/;
 
+export const DEFAULT_COMPATIBLE = "rock64";
+
 export async function startUpdateServer(o: UpdateServerOptions): Promise<RunningServer> {
-  const catalog = new BundleCatalog({ dir: o.dir, runner: o.runner, log: o.log, ...(o.keyring ? { keyring: o.keyring } : {}) });
+  if (!o.keyring && !o.insecureNoVerify) throw new Error("a keyring is required to check bundle signatures (or insecureNoVerify for development)");
+  const compatible = o.compatible ?? DEFAULT_COMPATIBLE;
+  const catalog = new BundleCatalog({ dir: o.dir, runner: o.runner, log: o.log, compatible, ...(o.keyring ? { keyring: o.keyring } : {}) });
   await catalog.entries(); // read every bundle once up front; errors are logged, not fatal
+  let publicBase = "";
   const server = createServer((req, res) => {
     const started = Date.now();
     res.on("finish", () => o.log(`${req.socket.remoteAddress} ${req.method} ${req.url} ${res.statusCode} ${res.getHeader("content-length") ?? 0}B device=${header(req, "x-device-id") ?? "-"} version=${header(req, "x-current-version") ?? "-"} ${Date.now() - started}ms`));
@@ -65,14 +73,14 @@ export async function startUpdateServer(o: UpdateServerOptions): Promise<Running
     let offer: BundleEntry | undefined;
     let downgrade = false;
     if (o.pin) {
-      offer = (await catalog.entries()).find((e) => e.version === o.pin && (!o.compatible || e.compatible === o.compatible));
+      offer = (await catalog.entries()).find((e) => e.version === o.pin);
       if (offer) {
         const c = compareVersions(offer.version, current);
         if (c === 0) offer = undefined;
         else downgrade = c < 0;
       }
     } else {
-      offer = await catalog.newest(o.compatible);
+      offer = await catalog.newest(compatible);
       if (offer && compareVersions(offer.version, current) <= 0) offer = undefined;
     }
     if (!offer) {
@@ -80,7 +88,8 @@ export async function startUpdateServer(o: UpdateServerOptions): Promise<Running
       res.end();
       return;
     }
-    const base = o.publicUrl?.replace(/\/+$/, "") ?? `http://${req.headers.host ?? `${o.host ?? "127.0.0.1"}`}`;
+    // A client-chosen Host must not decide where devices download from.
+    const base = publicBase;
     const body = { version: offer.version, bundle_url: `${base}/bundles/${encodeURIComponent(offer.name)}`, sha256: offer.sha256, size: offer.size, ...(downgrade ? { downgrade: true } : {}) };
     send(res, 200, JSON.stringify(body) + "\n", { "Content-Type": "application/json" });
   }
@@ -122,6 +131,7 @@ export async function startUpdateServer(o: UpdateServerOptions): Promise<Running
   });
   const addr = server.address() as AddressInfo;
   const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+  publicBase = o.publicUrl?.replace(/\/+$/, "") ?? `http://${host}:${addr.port}`;
   return {
     server,
     url: `http://${host}:${addr.port}`,

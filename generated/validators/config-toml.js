@@ -3,11 +3,11 @@ import func2_module from "ajv/dist/runtime/ucs2length.js";
 
 export const validate = validate20;
 export default validate20;
-const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:atomicnix:schema:config-toml","title":"config.toml","description":"the whole document; keys not listed are rejected","type":"object","properties":{"version":{"type":"integer","const":1,"description":"format version"},"admin":{"type":"object","properties":{"ssh_keys":{"type":"array","items":{"type":"string","minLength":1,"maxLength":16384,"pattern":"^[a-z0-9-]+ [A-Za-z0-9+/]+={0,2}( [^\\r\\n]*)?$","description":"<type> <base64> [comment]; type and blob checked by prov.ssh-keys"},"minItems":1,"description":"OpenSSH public keys of user admin"}},"additionalProperties":false,"required":["ssh_keys"],"description":"operator access"},"firewall":{"type":"object","properties":{"inbound":{"type":"object","properties":{"tcp":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535,"description":"one port"},"description":"WAN TCP ports (flat form)"},"udp":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535,"description":"one port"},"description":"WAN UDP ports (flat form)"},"wan":{"type":"object","properties":{"tcp":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535,"description":"one port"},"description":"TCP ports"},"udp":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535,"description":"one port"},"description":"UDP ports"}},"additionalProperties":false,"description":"ports opened on eth0"},"lan":{"type":"object","properties":{"tcp":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535,"description":"one port"},"description":"TCP ports"},"udp":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535,"description":"one port"},"description":"UDP ports"}},"additionalProperties":false,"description":"ports opened on eth1 in addition to the baseline"}},"additionalProperties":false,"not":{"anyOf":[{"required":["tcp","wan"]},{"required":["tcp","lan"]},{"required":["udp","wan"]},{"required":["udp","lan"]}]},"description":"inbound ports; the flat form means WAN"}},"additionalProperties":false,"required":["inbound"],"description":"firewall settings"},"health":{"type":"object","properties":{"required":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9_-]+$","description":"name of a declared container"},"minItems":1,"description":"containers that must be active"}},"additionalProperties":false,"required":["required"],"description":"slot confirmation inputs"},"lan":{"type":"object","properties":{"gateway_cidr":{"type":"string","pattern":"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}/(3[0-2]|[12]?[0-9])$","description":"gateway address and prefix; the prefix must be 24","default":"172.20.30.1/24"},"dhcp_start":{"type":"string","pattern":"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$","description":"first DHCP address; default: .10 of the gateway subnet"},"dhcp_end":{"type":"string","pattern":"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$","description":"last DHCP address; default: .254 of the gateway subnet"},"domain":{"type":"string","maxLength":254,"pattern":"^(?=.{1,253}\\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?$","description":"local DNS domain","default":"local"},"hostname_pattern":{"type":"string","maxLength":253,"pattern":"^[A-Za-z0-9.{}-]*\\{mac\\}[A-Za-z0-9.{}-]*$","description":"gateway host name; {mac} becomes the eth1 MAC as 12 hex digits","default":"atomicnix-{mac}"},"gateway_aliases":{"type":"array","items":{"type":"string","maxLength":254,"pattern":"^(?=.{1,253}\\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?$","description":"one alias"},"description":"extra names of the gateway","default":["atomicnix"]}},"additionalProperties":false,"description":"LAN gateway settings; every field optional"},"os_upgrade":{"type":"object","properties":{"server_url":{"type":"string","minLength":1,"pattern":"^https?://[^\\s/?#]+[^\\s]*$","description":"base URL of the update server"}},"additionalProperties":false,"required":["server_url"],"description":"update polling settings"},"container":{"type":"object","additionalProperties":{"type":"object","properties":{"privileged":{"type":"boolean","description":"true: rootful with host network; false: rootless as appsvc with pasta"},"Unit":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1}],"description":"one key; an array repeats the key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Unit] section"},"Container":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1}],"description":"one key; an array repeats the key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Container] section; must hold Image"},"Service":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1}],"description":"one key; an array repeats the key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Service] section"},"Install":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1}],"description":"one key; an array repeats the key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Install] section"}},"additionalProperties":false,"required":["privileged","Container"],"description":"one container"},"propertyNames":{"pattern":"^[A-Za-z0-9_-]+$"},"minProperties":1,"description":"containers by name"},"network":{"type":"object","additionalProperties":{"type":"object","properties":{"Unit":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1}],"description":"one key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Unit] section"},"Network":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1}],"description":"one key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Network] section"},"Service":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1}],"description":"one key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Service] section"},"Install":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1}],"description":"one key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Install] section"}},"additionalProperties":false,"required":["Network"],"description":"one network"},"propertyNames":{"pattern":"^[A-Za-z0-9_-]+$"},"description":"Quadlet networks by name, always rootful"},"volume":{"type":"object","additionalProperties":{"type":"object","properties":{"Unit":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1}],"description":"one key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Unit] section"},"Volume":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1}],"description":"one key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Volume] section"},"Service":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1}],"description":"one key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Service] section"},"Install":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1}],"description":"one key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Install] section"}},"additionalProperties":false,"required":["Volume"],"description":"one volume"},"propertyNames":{"pattern":"^[A-Za-z0-9_-]+$"},"description":"Quadlet volumes by name, always rootful"},"build":{"type":"object","additionalProperties":{"type":"object","properties":{"Unit":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1}],"description":"one key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Unit] section"},"Build":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1}],"description":"one key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Build] section; must hold ImageTag"},"Service":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1}],"description":"one key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Service] section"},"Install":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1}],"description":"one key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Install] section"}},"additionalProperties":false,"required":["Build"],"description":"one build"},"propertyNames":{"pattern":"^[A-Za-z0-9_-]+$"},"description":"Quadlet image builds by name, always rootful"}},"additionalProperties":false,"required":["version","admin","firewall","health","container"]};
+const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:atomicnix:schema:config-toml","title":"config.toml","description":"the whole document; keys not listed are rejected","type":"object","properties":{"version":{"type":"integer","const":1,"description":"format version"},"admin":{"type":"object","properties":{"ssh_keys":{"type":"array","items":{"type":"string","minLength":1,"maxLength":16384,"pattern":"^[a-z0-9-]+ [A-Za-z0-9+/]+={0,2}( [^\\r\\n]*)?$","description":"<type> <base64> [comment]; type and blob checked by prov.ssh-keys"},"minItems":1,"maxItems":64,"description":"OpenSSH public keys of user admin"}},"additionalProperties":false,"required":["ssh_keys"],"description":"operator access"},"firewall":{"type":"object","properties":{"inbound":{"type":"object","properties":{"tcp":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535,"description":"one port"},"maxItems":256,"description":"WAN TCP ports (flat form)"},"udp":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535,"description":"one port"},"maxItems":256,"description":"WAN UDP ports (flat form)"},"wan":{"type":"object","properties":{"tcp":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535,"description":"one port"},"maxItems":256,"description":"TCP ports"},"udp":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535,"description":"one port"},"maxItems":256,"description":"UDP ports"}},"additionalProperties":false,"description":"ports opened on eth0"},"lan":{"type":"object","properties":{"tcp":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535,"description":"one port"},"maxItems":256,"description":"TCP ports"},"udp":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535,"description":"one port"},"maxItems":256,"description":"UDP ports"}},"additionalProperties":false,"description":"ports opened on eth1 in addition to the baseline"}},"additionalProperties":false,"not":{"anyOf":[{"required":["tcp","wan"]},{"required":["tcp","lan"]},{"required":["udp","wan"]},{"required":["udp","lan"]}]},"description":"inbound ports; the flat form means WAN"}},"additionalProperties":false,"required":["inbound"],"description":"firewall settings"},"health":{"type":"object","properties":{"required":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9_-]{1,64}$","description":"name of a declared container"},"minItems":1,"maxItems":64,"description":"containers that must be active"}},"additionalProperties":false,"required":["required"],"description":"slot confirmation inputs"},"lan":{"type":"object","properties":{"gateway_cidr":{"type":"string","pattern":"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}/(3[0-2]|[12]?[0-9])$","description":"gateway address and prefix; the prefix must be 24","default":"172.20.30.1/24"},"dhcp_start":{"type":"string","pattern":"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$","description":"first DHCP address; default: .10 of the gateway subnet"},"dhcp_end":{"type":"string","pattern":"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$","description":"last DHCP address; default: .254 of the gateway subnet"},"domain":{"type":"string","maxLength":254,"pattern":"^(?=.{1,253}\\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?$","description":"local DNS domain","default":"local"},"hostname_pattern":{"type":"string","maxLength":253,"pattern":"^[A-Za-z0-9.{}-]*\\{mac\\}[A-Za-z0-9.{}-]*$","description":"gateway host name; {mac} becomes the eth1 MAC as 12 hex digits","default":"atomicnix-{mac}"},"gateway_aliases":{"type":"array","items":{"type":"string","maxLength":254,"pattern":"^(?=.{1,253}\\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?$","description":"one alias"},"maxItems":32,"description":"extra names of the gateway","default":["atomicnix"]}},"additionalProperties":false,"description":"LAN gateway settings; every field optional"},"os_upgrade":{"type":"object","properties":{"server_url":{"type":"string","minLength":1,"pattern":"^https?://[^\\s/?#]+[^\\s]*$","description":"base URL of the update server"}},"additionalProperties":false,"required":["server_url"],"description":"update polling settings"},"container":{"type":"object","additionalProperties":{"type":"object","properties":{"privileged":{"type":"boolean","description":"true: rootful with host network; false: rootless as appsvc with pasta"},"Unit":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1,"maxItems":256}],"description":"one key; an array repeats the key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Unit] section"},"Container":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1,"maxItems":256}],"description":"one key; an array repeats the key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Container] section; must hold Image"},"Service":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1,"maxItems":256}],"description":"one key; an array repeats the key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Service] section"},"Install":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1,"maxItems":256}],"description":"one key; an array repeats the key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Install] section"}},"additionalProperties":false,"required":["privileged","Container"],"description":"one container"},"propertyNames":{"pattern":"^[A-Za-z0-9_-]{1,64}$"},"minProperties":1,"description":"containers by name"},"network":{"type":"object","additionalProperties":{"type":"object","properties":{"Unit":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1,"maxItems":256}],"description":"one key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Unit] section"},"Network":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1,"maxItems":256}],"description":"one key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Network] section"},"Service":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1,"maxItems":256}],"description":"one key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Service] section"},"Install":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1,"maxItems":256}],"description":"one key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Install] section"}},"additionalProperties":false,"required":["Network"],"description":"one network"},"propertyNames":{"pattern":"^[A-Za-z0-9_-]{1,64}$"},"description":"Quadlet networks by name, always rootful"},"volume":{"type":"object","additionalProperties":{"type":"object","properties":{"Unit":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1,"maxItems":256}],"description":"one key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Unit] section"},"Volume":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1,"maxItems":256}],"description":"one key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Volume] section"},"Service":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1,"maxItems":256}],"description":"one key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Service] section"},"Install":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1,"maxItems":256}],"description":"one key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Install] section"}},"additionalProperties":false,"required":["Volume"],"description":"one volume"},"propertyNames":{"pattern":"^[A-Za-z0-9_-]{1,64}$"},"description":"Quadlet volumes by name, always rootful"},"build":{"type":"object","additionalProperties":{"type":"object","properties":{"Unit":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1,"maxItems":256}],"description":"one key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Unit] section"},"Build":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1,"maxItems":256}],"description":"one key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Build] section; must hold ImageTag"},"Service":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1,"maxItems":256}],"description":"one key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Service] section"},"Install":{"type":"object","additionalProperties":{"anyOf":[{"type":["string","number","boolean"]},{"type":"array","items":{"type":["string","number","boolean"]},"minItems":1,"maxItems":256}],"description":"one key"},"propertyNames":{"pattern":"^[A-Za-z][A-Za-z0-9]*$"},"description":"[Install] section"}},"additionalProperties":false,"required":["Build"],"description":"one build"},"propertyNames":{"pattern":"^[A-Za-z0-9_-]{1,64}$"},"description":"Quadlet image builds by name, always rootful"}},"additionalProperties":false,"required":["version","admin","firewall","health","container"]};
 const func1 = Object.prototype.hasOwnProperty;
 const func2 = typeof func2_module === "function" ? func2_module : func2_module.default;
 const pattern4 = new RegExp("^[a-z0-9-]+ [A-Za-z0-9+/]+={0,2}( [^\\r\\n]*)?$", "u");
-const pattern5 = new RegExp("^[A-Za-z0-9_-]+$", "u");
+const pattern5 = new RegExp("^[A-Za-z0-9_-]{1,64}$", "u");
 const pattern6 = new RegExp("^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}/(3[0-2]|[12]?[0-9])$", "u");
 const pattern7 = new RegExp("^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$", "u");
 const pattern9 = new RegExp("^(?=.{1,253}\\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?$", "u");
@@ -140,8 +140,8 @@ errors++;
 if(data1.ssh_keys !== undefined){
 let data2 = data1.ssh_keys;
 if(Array.isArray(data2)){
-if(data2.length < 1){
-const err10 = {instancePath:instancePath+"/admin/ssh_keys",schemaPath:"#/properties/admin/properties/ssh_keys/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data2.length > 64){
+const err10 = {instancePath:instancePath+"/admin/ssh_keys",schemaPath:"#/properties/admin/properties/ssh_keys/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -150,12 +150,8 @@ vErrors.push(err10);
 }
 errors++;
 }
-const len0 = data2.length;
-for(let i0=0; i0<len0; i0++){
-let data3 = data2[i0];
-if(typeof data3 === "string"){
-if(func2(data3) > 16384){
-const err11 = {instancePath:instancePath+"/admin/ssh_keys/" + i0,schemaPath:"#/properties/admin/properties/ssh_keys/items/maxLength",keyword:"maxLength",params:{limit: 16384},message:"must NOT have more than 16384 characters"};
+if(data2.length < 1){
+const err11 = {instancePath:instancePath+"/admin/ssh_keys",schemaPath:"#/properties/admin/properties/ssh_keys/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -164,8 +160,12 @@ vErrors.push(err11);
 }
 errors++;
 }
-if(func2(data3) < 1){
-const err12 = {instancePath:instancePath+"/admin/ssh_keys/" + i0,schemaPath:"#/properties/admin/properties/ssh_keys/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+const len0 = data2.length;
+for(let i0=0; i0<len0; i0++){
+let data3 = data2[i0];
+if(typeof data3 === "string"){
+if(func2(data3) > 16384){
+const err12 = {instancePath:instancePath+"/admin/ssh_keys/" + i0,schemaPath:"#/properties/admin/properties/ssh_keys/items/maxLength",keyword:"maxLength",params:{limit: 16384},message:"must NOT have more than 16384 characters"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -174,8 +174,8 @@ vErrors.push(err12);
 }
 errors++;
 }
-if(!pattern4.test(data3)){
-const err13 = {instancePath:instancePath+"/admin/ssh_keys/" + i0,schemaPath:"#/properties/admin/properties/ssh_keys/items/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9-]+ [A-Za-z0-9+/]+={0,2}( [^\\r\\n]*)?$"},message:"must match pattern \""+"^[a-z0-9-]+ [A-Za-z0-9+/]+={0,2}( [^\\r\\n]*)?$"+"\""};
+if(func2(data3) < 1){
+const err13 = {instancePath:instancePath+"/admin/ssh_keys/" + i0,schemaPath:"#/properties/admin/properties/ssh_keys/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -184,9 +184,8 @@ vErrors.push(err13);
 }
 errors++;
 }
-}
-else {
-const err14 = {instancePath:instancePath+"/admin/ssh_keys/" + i0,schemaPath:"#/properties/admin/properties/ssh_keys/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!pattern4.test(data3)){
+const err14 = {instancePath:instancePath+"/admin/ssh_keys/" + i0,schemaPath:"#/properties/admin/properties/ssh_keys/items/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9-]+ [A-Za-z0-9+/]+={0,2}( [^\\r\\n]*)?$"},message:"must match pattern \""+"^[a-z0-9-]+ [A-Za-z0-9+/]+={0,2}( [^\\r\\n]*)?$"+"\""};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -196,9 +195,8 @@ vErrors.push(err14);
 errors++;
 }
 }
-}
 else {
-const err15 = {instancePath:instancePath+"/admin/ssh_keys",schemaPath:"#/properties/admin/properties/ssh_keys/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err15 = {instancePath:instancePath+"/admin/ssh_keys/" + i0,schemaPath:"#/properties/admin/properties/ssh_keys/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -210,7 +208,7 @@ errors++;
 }
 }
 else {
-const err16 = {instancePath:instancePath+"/admin",schemaPath:"#/properties/admin/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err16 = {instancePath:instancePath+"/admin/ssh_keys",schemaPath:"#/properties/admin/properties/ssh_keys/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -220,11 +218,9 @@ vErrors.push(err16);
 errors++;
 }
 }
-if(data.firewall !== undefined){
-let data4 = data.firewall;
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-if(data4.inbound === undefined){
-const err17 = {instancePath:instancePath+"/firewall",schemaPath:"#/properties/firewall/required",keyword:"required",params:{missingProperty: "inbound"},message:"must have required property '"+"inbound"+"'"};
+}
+else {
+const err17 = {instancePath:instancePath+"/admin",schemaPath:"#/properties/admin/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -233,14 +229,28 @@ vErrors.push(err17);
 }
 errors++;
 }
-for(const key2 in data4){
-if(!(key2 === "inbound")){
-const err18 = {instancePath:instancePath+"/firewall",schemaPath:"#/properties/firewall/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+}
+if(data.firewall !== undefined){
+let data4 = data.firewall;
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+if(data4.inbound === undefined){
+const err18 = {instancePath:instancePath+"/firewall",schemaPath:"#/properties/firewall/required",keyword:"required",params:{missingProperty: "inbound"},message:"must have required property '"+"inbound"+"'"};
 if(vErrors === null){
 vErrors = [err18];
 }
 else {
 vErrors.push(err18);
+}
+errors++;
+}
+for(const key2 in data4){
+if(!(key2 === "inbound")){
+const err19 = {instancePath:instancePath+"/firewall",schemaPath:"#/properties/firewall/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
 }
 errors++;
 }
@@ -255,22 +265,6 @@ const _errs19 = errors;
 if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
 let missing0;
 if(((data5.tcp === undefined) && (missing0 = "tcp")) || ((data5.wan === undefined) && (missing0 = "wan"))){
-const err19 = {};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
-errors++;
-}
-}
-var _valid0 = _errs19 === errors;
-valid6 = valid6 || _valid0;
-const _errs20 = errors;
-if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
-let missing1;
-if(((data5.tcp === undefined) && (missing1 = "tcp")) || ((data5.lan === undefined) && (missing1 = "lan"))){
 const err20 = {};
 if(vErrors === null){
 vErrors = [err20];
@@ -281,12 +275,12 @@ vErrors.push(err20);
 errors++;
 }
 }
-var _valid0 = _errs20 === errors;
+var _valid0 = _errs19 === errors;
 valid6 = valid6 || _valid0;
-const _errs21 = errors;
+const _errs20 = errors;
 if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
-let missing2;
-if(((data5.udp === undefined) && (missing2 = "udp")) || ((data5.wan === undefined) && (missing2 = "wan"))){
+let missing1;
+if(((data5.tcp === undefined) && (missing1 = "tcp")) || ((data5.lan === undefined) && (missing1 = "lan"))){
 const err21 = {};
 if(vErrors === null){
 vErrors = [err21];
@@ -297,12 +291,12 @@ vErrors.push(err21);
 errors++;
 }
 }
-var _valid0 = _errs21 === errors;
+var _valid0 = _errs20 === errors;
 valid6 = valid6 || _valid0;
-const _errs22 = errors;
+const _errs21 = errors;
 if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
-let missing3;
-if(((data5.udp === undefined) && (missing3 = "udp")) || ((data5.lan === undefined) && (missing3 = "lan"))){
+let missing2;
+if(((data5.udp === undefined) && (missing2 = "udp")) || ((data5.wan === undefined) && (missing2 = "wan"))){
 const err22 = {};
 if(vErrors === null){
 vErrors = [err22];
@@ -313,15 +307,31 @@ vErrors.push(err22);
 errors++;
 }
 }
-var _valid0 = _errs22 === errors;
+var _valid0 = _errs21 === errors;
 valid6 = valid6 || _valid0;
-if(!valid6){
+const _errs22 = errors;
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+let missing3;
+if(((data5.udp === undefined) && (missing3 = "udp")) || ((data5.lan === undefined) && (missing3 = "lan"))){
 const err23 = {};
 if(vErrors === null){
 vErrors = [err23];
 }
 else {
 vErrors.push(err23);
+}
+errors++;
+}
+}
+var _valid0 = _errs22 === errors;
+valid6 = valid6 || _valid0;
+if(!valid6){
+const err24 = {};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
 }
 errors++;
 }
@@ -338,12 +348,12 @@ vErrors = null;
 }
 var valid5 = _errs17 === errors;
 if(valid5){
-const err24 = {instancePath:instancePath+"/firewall/inbound",schemaPath:"#/properties/firewall/properties/inbound/not",keyword:"not",params:{},message:"must NOT be valid"};
+const err25 = {instancePath:instancePath+"/firewall/inbound",schemaPath:"#/properties/firewall/properties/inbound/not",keyword:"not",params:{},message:"must NOT be valid"};
 if(vErrors === null){
-vErrors = [err24];
+vErrors = [err25];
 }
 else {
-vErrors.push(err24);
+vErrors.push(err25);
 }
 errors++;
 }
@@ -361,24 +371,7 @@ vErrors = null;
 if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
 for(const key3 in data5){
 if(!((((key3 === "tcp") || (key3 === "udp")) || (key3 === "wan")) || (key3 === "lan"))){
-const err25 = {instancePath:instancePath+"/firewall/inbound",schemaPath:"#/properties/firewall/properties/inbound/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
-}
-errors++;
-}
-}
-if(data5.tcp !== undefined){
-let data6 = data5.tcp;
-if(Array.isArray(data6)){
-const len1 = data6.length;
-for(let i1=0; i1<len1; i1++){
-let data7 = data6[i1];
-if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
-const err26 = {instancePath:instancePath+"/firewall/inbound/tcp/" + i1,schemaPath:"#/properties/firewall/properties/inbound/properties/tcp/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err26 = {instancePath:instancePath+"/firewall/inbound",schemaPath:"#/properties/firewall/properties/inbound/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -387,9 +380,12 @@ vErrors.push(err26);
 }
 errors++;
 }
-if((typeof data7 == "number") && (isFinite(data7))){
-if(data7 > 65535 || isNaN(data7)){
-const err27 = {instancePath:instancePath+"/firewall/inbound/tcp/" + i1,schemaPath:"#/properties/firewall/properties/inbound/properties/tcp/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+}
+if(data5.tcp !== undefined){
+let data6 = data5.tcp;
+if(Array.isArray(data6)){
+if(data6.length > 256){
+const err27 = {instancePath:instancePath+"/firewall/inbound/tcp",schemaPath:"#/properties/firewall/properties/inbound/properties/tcp/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -398,8 +394,11 @@ vErrors.push(err27);
 }
 errors++;
 }
-if(data7 < 1 || isNaN(data7)){
-const err28 = {instancePath:instancePath+"/firewall/inbound/tcp/" + i1,schemaPath:"#/properties/firewall/properties/inbound/properties/tcp/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+const len1 = data6.length;
+for(let i1=0; i1<len1; i1++){
+let data7 = data6[i1];
+if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
+const err28 = {instancePath:instancePath+"/firewall/inbound/tcp/" + i1,schemaPath:"#/properties/firewall/properties/inbound/properties/tcp/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -408,11 +407,9 @@ vErrors.push(err28);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err29 = {instancePath:instancePath+"/firewall/inbound/tcp",schemaPath:"#/properties/firewall/properties/inbound/properties/tcp/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 > 65535 || isNaN(data7)){
+const err29 = {instancePath:instancePath+"/firewall/inbound/tcp/" + i1,schemaPath:"#/properties/firewall/properties/inbound/properties/tcp/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -421,15 +418,8 @@ vErrors.push(err29);
 }
 errors++;
 }
-}
-if(data5.udp !== undefined){
-let data8 = data5.udp;
-if(Array.isArray(data8)){
-const len2 = data8.length;
-for(let i2=0; i2<len2; i2++){
-let data9 = data8[i2];
-if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
-const err30 = {instancePath:instancePath+"/firewall/inbound/udp/" + i2,schemaPath:"#/properties/firewall/properties/inbound/properties/udp/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data7 < 1 || isNaN(data7)){
+const err30 = {instancePath:instancePath+"/firewall/inbound/tcp/" + i1,schemaPath:"#/properties/firewall/properties/inbound/properties/tcp/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -438,9 +428,11 @@ vErrors.push(err30);
 }
 errors++;
 }
-if((typeof data9 == "number") && (isFinite(data9))){
-if(data9 > 65535 || isNaN(data9)){
-const err31 = {instancePath:instancePath+"/firewall/inbound/udp/" + i2,schemaPath:"#/properties/firewall/properties/inbound/properties/udp/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+}
+}
+}
+else {
+const err31 = {instancePath:instancePath+"/firewall/inbound/tcp",schemaPath:"#/properties/firewall/properties/inbound/properties/tcp/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -449,8 +441,12 @@ vErrors.push(err31);
 }
 errors++;
 }
-if(data9 < 1 || isNaN(data9)){
-const err32 = {instancePath:instancePath+"/firewall/inbound/udp/" + i2,schemaPath:"#/properties/firewall/properties/inbound/properties/udp/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data5.udp !== undefined){
+let data8 = data5.udp;
+if(Array.isArray(data8)){
+if(data8.length > 256){
+const err32 = {instancePath:instancePath+"/firewall/inbound/udp",schemaPath:"#/properties/firewall/properties/inbound/properties/udp/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -459,16 +455,50 @@ vErrors.push(err32);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err33 = {instancePath:instancePath+"/firewall/inbound/udp",schemaPath:"#/properties/firewall/properties/inbound/properties/udp/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const len2 = data8.length;
+for(let i2=0; i2<len2; i2++){
+let data9 = data8[i2];
+if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
+const err33 = {instancePath:instancePath+"/firewall/inbound/udp/" + i2,schemaPath:"#/properties/firewall/properties/inbound/properties/udp/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err33];
 }
 else {
 vErrors.push(err33);
+}
+errors++;
+}
+if((typeof data9 == "number") && (isFinite(data9))){
+if(data9 > 65535 || isNaN(data9)){
+const err34 = {instancePath:instancePath+"/firewall/inbound/udp/" + i2,schemaPath:"#/properties/firewall/properties/inbound/properties/udp/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+if(data9 < 1 || isNaN(data9)){
+const err35 = {instancePath:instancePath+"/firewall/inbound/udp/" + i2,schemaPath:"#/properties/firewall/properties/inbound/properties/udp/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err36 = {instancePath:instancePath+"/firewall/inbound/udp",schemaPath:"#/properties/firewall/properties/inbound/properties/udp/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
 }
 errors++;
 }
@@ -478,45 +508,7 @@ let data10 = data5.wan;
 if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
 for(const key4 in data10){
 if(!((key4 === "tcp") || (key4 === "udp"))){
-const err34 = {instancePath:instancePath+"/firewall/inbound/wan",schemaPath:"#/properties/firewall/properties/inbound/properties/wan/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err34];
-}
-else {
-vErrors.push(err34);
-}
-errors++;
-}
-}
-if(data10.tcp !== undefined){
-let data11 = data10.tcp;
-if(Array.isArray(data11)){
-const len3 = data11.length;
-for(let i3=0; i3<len3; i3++){
-let data12 = data11[i3];
-if(!(((typeof data12 == "number") && (!(data12 % 1) && !isNaN(data12))) && (isFinite(data12)))){
-const err35 = {instancePath:instancePath+"/firewall/inbound/wan/tcp/" + i3,schemaPath:"#/properties/firewall/properties/inbound/properties/wan/properties/tcp/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err35];
-}
-else {
-vErrors.push(err35);
-}
-errors++;
-}
-if((typeof data12 == "number") && (isFinite(data12))){
-if(data12 > 65535 || isNaN(data12)){
-const err36 = {instancePath:instancePath+"/firewall/inbound/wan/tcp/" + i3,schemaPath:"#/properties/firewall/properties/inbound/properties/wan/properties/tcp/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
-if(vErrors === null){
-vErrors = [err36];
-}
-else {
-vErrors.push(err36);
-}
-errors++;
-}
-if(data12 < 1 || isNaN(data12)){
-const err37 = {instancePath:instancePath+"/firewall/inbound/wan/tcp/" + i3,schemaPath:"#/properties/firewall/properties/inbound/properties/wan/properties/tcp/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+const err37 = {instancePath:instancePath+"/firewall/inbound/wan",schemaPath:"#/properties/firewall/properties/inbound/properties/wan/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -526,10 +518,11 @@ vErrors.push(err37);
 errors++;
 }
 }
-}
-}
-else {
-const err38 = {instancePath:instancePath+"/firewall/inbound/wan/tcp",schemaPath:"#/properties/firewall/properties/inbound/properties/wan/properties/tcp/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data10.tcp !== undefined){
+let data11 = data10.tcp;
+if(Array.isArray(data11)){
+if(data11.length > 256){
+const err38 = {instancePath:instancePath+"/firewall/inbound/wan/tcp",schemaPath:"#/properties/firewall/properties/inbound/properties/wan/properties/tcp/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -538,15 +531,11 @@ vErrors.push(err38);
 }
 errors++;
 }
-}
-if(data10.udp !== undefined){
-let data13 = data10.udp;
-if(Array.isArray(data13)){
-const len4 = data13.length;
-for(let i4=0; i4<len4; i4++){
-let data14 = data13[i4];
-if(!(((typeof data14 == "number") && (!(data14 % 1) && !isNaN(data14))) && (isFinite(data14)))){
-const err39 = {instancePath:instancePath+"/firewall/inbound/wan/udp/" + i4,schemaPath:"#/properties/firewall/properties/inbound/properties/wan/properties/udp/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const len3 = data11.length;
+for(let i3=0; i3<len3; i3++){
+let data12 = data11[i3];
+if(!(((typeof data12 == "number") && (!(data12 % 1) && !isNaN(data12))) && (isFinite(data12)))){
+const err39 = {instancePath:instancePath+"/firewall/inbound/wan/tcp/" + i3,schemaPath:"#/properties/firewall/properties/inbound/properties/wan/properties/tcp/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -555,9 +544,9 @@ vErrors.push(err39);
 }
 errors++;
 }
-if((typeof data14 == "number") && (isFinite(data14))){
-if(data14 > 65535 || isNaN(data14)){
-const err40 = {instancePath:instancePath+"/firewall/inbound/wan/udp/" + i4,schemaPath:"#/properties/firewall/properties/inbound/properties/wan/properties/udp/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+if((typeof data12 == "number") && (isFinite(data12))){
+if(data12 > 65535 || isNaN(data12)){
+const err40 = {instancePath:instancePath+"/firewall/inbound/wan/tcp/" + i3,schemaPath:"#/properties/firewall/properties/inbound/properties/wan/properties/tcp/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -566,8 +555,8 @@ vErrors.push(err40);
 }
 errors++;
 }
-if(data14 < 1 || isNaN(data14)){
-const err41 = {instancePath:instancePath+"/firewall/inbound/wan/udp/" + i4,schemaPath:"#/properties/firewall/properties/inbound/properties/wan/properties/udp/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data12 < 1 || isNaN(data12)){
+const err41 = {instancePath:instancePath+"/firewall/inbound/wan/tcp/" + i3,schemaPath:"#/properties/firewall/properties/inbound/properties/wan/properties/tcp/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -580,7 +569,7 @@ errors++;
 }
 }
 else {
-const err42 = {instancePath:instancePath+"/firewall/inbound/wan/udp",schemaPath:"#/properties/firewall/properties/inbound/properties/wan/properties/udp/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err42 = {instancePath:instancePath+"/firewall/inbound/wan/tcp",schemaPath:"#/properties/firewall/properties/inbound/properties/wan/properties/tcp/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -590,9 +579,11 @@ vErrors.push(err42);
 errors++;
 }
 }
-}
-else {
-const err43 = {instancePath:instancePath+"/firewall/inbound/wan",schemaPath:"#/properties/firewall/properties/inbound/properties/wan/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data10.udp !== undefined){
+let data13 = data10.udp;
+if(Array.isArray(data13)){
+if(data13.length > 256){
+const err43 = {instancePath:instancePath+"/firewall/inbound/wan/udp",schemaPath:"#/properties/firewall/properties/inbound/properties/wan/properties/udp/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -601,13 +592,11 @@ vErrors.push(err43);
 }
 errors++;
 }
-}
-if(data5.lan !== undefined){
-let data15 = data5.lan;
-if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
-for(const key5 in data15){
-if(!((key5 === "tcp") || (key5 === "udp"))){
-const err44 = {instancePath:instancePath+"/firewall/inbound/lan",schemaPath:"#/properties/firewall/properties/inbound/properties/lan/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+const len4 = data13.length;
+for(let i4=0; i4<len4; i4++){
+let data14 = data13[i4];
+if(!(((typeof data14 == "number") && (!(data14 % 1) && !isNaN(data14))) && (isFinite(data14)))){
+const err44 = {instancePath:instancePath+"/firewall/inbound/wan/udp/" + i4,schemaPath:"#/properties/firewall/properties/inbound/properties/wan/properties/udp/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -616,15 +605,9 @@ vErrors.push(err44);
 }
 errors++;
 }
-}
-if(data15.tcp !== undefined){
-let data16 = data15.tcp;
-if(Array.isArray(data16)){
-const len5 = data16.length;
-for(let i5=0; i5<len5; i5++){
-let data17 = data16[i5];
-if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
-const err45 = {instancePath:instancePath+"/firewall/inbound/lan/tcp/" + i5,schemaPath:"#/properties/firewall/properties/inbound/properties/lan/properties/tcp/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data14 == "number") && (isFinite(data14))){
+if(data14 > 65535 || isNaN(data14)){
+const err45 = {instancePath:instancePath+"/firewall/inbound/wan/udp/" + i4,schemaPath:"#/properties/firewall/properties/inbound/properties/wan/properties/udp/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -633,9 +616,8 @@ vErrors.push(err45);
 }
 errors++;
 }
-if((typeof data17 == "number") && (isFinite(data17))){
-if(data17 > 65535 || isNaN(data17)){
-const err46 = {instancePath:instancePath+"/firewall/inbound/lan/tcp/" + i5,schemaPath:"#/properties/firewall/properties/inbound/properties/lan/properties/tcp/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+if(data14 < 1 || isNaN(data14)){
+const err46 = {instancePath:instancePath+"/firewall/inbound/wan/udp/" + i4,schemaPath:"#/properties/firewall/properties/inbound/properties/wan/properties/udp/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -644,8 +626,11 @@ vErrors.push(err46);
 }
 errors++;
 }
-if(data17 < 1 || isNaN(data17)){
-const err47 = {instancePath:instancePath+"/firewall/inbound/lan/tcp/" + i5,schemaPath:"#/properties/firewall/properties/inbound/properties/lan/properties/tcp/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+}
+else {
+const err47 = {instancePath:instancePath+"/firewall/inbound/wan/udp",schemaPath:"#/properties/firewall/properties/inbound/properties/wan/properties/udp/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -656,9 +641,8 @@ errors++;
 }
 }
 }
-}
 else {
-const err48 = {instancePath:instancePath+"/firewall/inbound/lan/tcp",schemaPath:"#/properties/firewall/properties/inbound/properties/lan/properties/tcp/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err48 = {instancePath:instancePath+"/firewall/inbound/wan",schemaPath:"#/properties/firewall/properties/inbound/properties/wan/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -668,14 +652,12 @@ vErrors.push(err48);
 errors++;
 }
 }
-if(data15.udp !== undefined){
-let data18 = data15.udp;
-if(Array.isArray(data18)){
-const len6 = data18.length;
-for(let i6=0; i6<len6; i6++){
-let data19 = data18[i6];
-if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
-const err49 = {instancePath:instancePath+"/firewall/inbound/lan/udp/" + i6,schemaPath:"#/properties/firewall/properties/inbound/properties/lan/properties/udp/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data5.lan !== undefined){
+let data15 = data5.lan;
+if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
+for(const key5 in data15){
+if(!((key5 === "tcp") || (key5 === "udp"))){
+const err49 = {instancePath:instancePath+"/firewall/inbound/lan",schemaPath:"#/properties/firewall/properties/inbound/properties/lan/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -684,9 +666,12 @@ vErrors.push(err49);
 }
 errors++;
 }
-if((typeof data19 == "number") && (isFinite(data19))){
-if(data19 > 65535 || isNaN(data19)){
-const err50 = {instancePath:instancePath+"/firewall/inbound/lan/udp/" + i6,schemaPath:"#/properties/firewall/properties/inbound/properties/lan/properties/udp/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+}
+if(data15.tcp !== undefined){
+let data16 = data15.tcp;
+if(Array.isArray(data16)){
+if(data16.length > 256){
+const err50 = {instancePath:instancePath+"/firewall/inbound/lan/tcp",schemaPath:"#/properties/firewall/properties/inbound/properties/lan/properties/tcp/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -695,8 +680,11 @@ vErrors.push(err50);
 }
 errors++;
 }
-if(data19 < 1 || isNaN(data19)){
-const err51 = {instancePath:instancePath+"/firewall/inbound/lan/udp/" + i6,schemaPath:"#/properties/firewall/properties/inbound/properties/lan/properties/udp/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+const len5 = data16.length;
+for(let i5=0; i5<len5; i5++){
+let data17 = data16[i5];
+if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
+const err51 = {instancePath:instancePath+"/firewall/inbound/lan/tcp/" + i5,schemaPath:"#/properties/firewall/properties/inbound/properties/lan/properties/tcp/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -705,11 +693,9 @@ vErrors.push(err51);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err52 = {instancePath:instancePath+"/firewall/inbound/lan/udp",schemaPath:"#/properties/firewall/properties/inbound/properties/lan/properties/udp/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if((typeof data17 == "number") && (isFinite(data17))){
+if(data17 > 65535 || isNaN(data17)){
+const err52 = {instancePath:instancePath+"/firewall/inbound/lan/tcp/" + i5,schemaPath:"#/properties/firewall/properties/inbound/properties/lan/properties/tcp/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -718,10 +704,8 @@ vErrors.push(err52);
 }
 errors++;
 }
-}
-}
-else {
-const err53 = {instancePath:instancePath+"/firewall/inbound/lan",schemaPath:"#/properties/firewall/properties/inbound/properties/lan/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data17 < 1 || isNaN(data17)){
+const err53 = {instancePath:instancePath+"/firewall/inbound/lan/tcp/" + i5,schemaPath:"#/properties/firewall/properties/inbound/properties/lan/properties/tcp/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -732,8 +716,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err54 = {instancePath:instancePath+"/firewall/inbound",schemaPath:"#/properties/firewall/properties/inbound/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err54 = {instancePath:instancePath+"/firewall/inbound/lan/tcp",schemaPath:"#/properties/firewall/properties/inbound/properties/lan/properties/tcp/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -743,9 +728,11 @@ vErrors.push(err54);
 errors++;
 }
 }
-}
-else {
-const err55 = {instancePath:instancePath+"/firewall",schemaPath:"#/properties/firewall/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data15.udp !== undefined){
+let data18 = data15.udp;
+if(Array.isArray(data18)){
+if(data18.length > 256){
+const err55 = {instancePath:instancePath+"/firewall/inbound/lan/udp",schemaPath:"#/properties/firewall/properties/inbound/properties/lan/properties/udp/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -754,12 +741,11 @@ vErrors.push(err55);
 }
 errors++;
 }
-}
-if(data.health !== undefined){
-let data20 = data.health;
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-if(data20.required === undefined){
-const err56 = {instancePath:instancePath+"/health",schemaPath:"#/properties/health/required",keyword:"required",params:{missingProperty: "required"},message:"must have required property '"+"required"+"'"};
+const len6 = data18.length;
+for(let i6=0; i6<len6; i6++){
+let data19 = data18[i6];
+if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
+const err56 = {instancePath:instancePath+"/firewall/inbound/lan/udp/" + i6,schemaPath:"#/properties/firewall/properties/inbound/properties/lan/properties/udp/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -768,9 +754,9 @@ vErrors.push(err56);
 }
 errors++;
 }
-for(const key6 in data20){
-if(!(key6 === "required")){
-const err57 = {instancePath:instancePath+"/health",schemaPath:"#/properties/health/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+if((typeof data19 == "number") && (isFinite(data19))){
+if(data19 > 65535 || isNaN(data19)){
+const err57 = {instancePath:instancePath+"/firewall/inbound/lan/udp/" + i6,schemaPath:"#/properties/firewall/properties/inbound/properties/lan/properties/udp/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -779,12 +765,8 @@ vErrors.push(err57);
 }
 errors++;
 }
-}
-if(data20.required !== undefined){
-let data21 = data20.required;
-if(Array.isArray(data21)){
-if(data21.length < 1){
-const err58 = {instancePath:instancePath+"/health/required",schemaPath:"#/properties/health/properties/required/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data19 < 1 || isNaN(data19)){
+const err58 = {instancePath:instancePath+"/firewall/inbound/lan/udp/" + i6,schemaPath:"#/properties/firewall/properties/inbound/properties/lan/properties/udp/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -793,12 +775,11 @@ vErrors.push(err58);
 }
 errors++;
 }
-const len7 = data21.length;
-for(let i7=0; i7<len7; i7++){
-let data22 = data21[i7];
-if(typeof data22 === "string"){
-if(!pattern5.test(data22)){
-const err59 = {instancePath:instancePath+"/health/required/" + i7,schemaPath:"#/properties/health/properties/required/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\""};
+}
+}
+}
+else {
+const err59 = {instancePath:instancePath+"/firewall/inbound/lan/udp",schemaPath:"#/properties/firewall/properties/inbound/properties/lan/properties/udp/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -808,8 +789,9 @@ vErrors.push(err59);
 errors++;
 }
 }
+}
 else {
-const err60 = {instancePath:instancePath+"/health/required/" + i7,schemaPath:"#/properties/health/properties/required/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err60 = {instancePath:instancePath+"/firewall/inbound/lan",schemaPath:"#/properties/firewall/properties/inbound/properties/lan/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -821,7 +803,7 @@ errors++;
 }
 }
 else {
-const err61 = {instancePath:instancePath+"/health/required",schemaPath:"#/properties/health/properties/required/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err61 = {instancePath:instancePath+"/firewall/inbound",schemaPath:"#/properties/firewall/properties/inbound/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -833,7 +815,7 @@ errors++;
 }
 }
 else {
-const err62 = {instancePath:instancePath+"/health",schemaPath:"#/properties/health/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err62 = {instancePath:instancePath+"/firewall",schemaPath:"#/properties/firewall/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -843,12 +825,11 @@ vErrors.push(err62);
 errors++;
 }
 }
-if(data.lan !== undefined){
-let data23 = data.lan;
-if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
-for(const key7 in data23){
-if(!((((((key7 === "gateway_cidr") || (key7 === "dhcp_start")) || (key7 === "dhcp_end")) || (key7 === "domain")) || (key7 === "hostname_pattern")) || (key7 === "gateway_aliases"))){
-const err63 = {instancePath:instancePath+"/lan",schemaPath:"#/properties/lan/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+if(data.health !== undefined){
+let data20 = data.health;
+if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
+if(data20.required === undefined){
+const err63 = {instancePath:instancePath+"/health",schemaPath:"#/properties/health/required",keyword:"required",params:{missingProperty: "required"},message:"must have required property '"+"required"+"'"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -857,12 +838,9 @@ vErrors.push(err63);
 }
 errors++;
 }
-}
-if(data23.gateway_cidr !== undefined){
-let data24 = data23.gateway_cidr;
-if(typeof data24 === "string"){
-if(!pattern6.test(data24)){
-const err64 = {instancePath:instancePath+"/lan/gateway_cidr",schemaPath:"#/properties/lan/properties/gateway_cidr/pattern",keyword:"pattern",params:{pattern: "^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}/(3[0-2]|[12]?[0-9])$"},message:"must match pattern \""+"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}/(3[0-2]|[12]?[0-9])$"+"\""};
+for(const key6 in data20){
+if(!(key6 === "required")){
+const err64 = {instancePath:instancePath+"/health",schemaPath:"#/properties/health/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -872,8 +850,11 @@ vErrors.push(err64);
 errors++;
 }
 }
-else {
-const err65 = {instancePath:instancePath+"/lan/gateway_cidr",schemaPath:"#/properties/lan/properties/gateway_cidr/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data20.required !== undefined){
+let data21 = data20.required;
+if(Array.isArray(data21)){
+if(data21.length > 64){
+const err65 = {instancePath:instancePath+"/health/required",schemaPath:"#/properties/health/properties/required/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -882,12 +863,8 @@ vErrors.push(err65);
 }
 errors++;
 }
-}
-if(data23.dhcp_start !== undefined){
-let data25 = data23.dhcp_start;
-if(typeof data25 === "string"){
-if(!pattern7.test(data25)){
-const err66 = {instancePath:instancePath+"/lan/dhcp_start",schemaPath:"#/properties/lan/properties/dhcp_start/pattern",keyword:"pattern",params:{pattern: "^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$"},message:"must match pattern \""+"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$"+"\""};
+if(data21.length < 1){
+const err66 = {instancePath:instancePath+"/health/required",schemaPath:"#/properties/health/properties/required/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -896,9 +873,12 @@ vErrors.push(err66);
 }
 errors++;
 }
-}
-else {
-const err67 = {instancePath:instancePath+"/lan/dhcp_start",schemaPath:"#/properties/lan/properties/dhcp_start/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const len7 = data21.length;
+for(let i7=0; i7<len7; i7++){
+let data22 = data21[i7];
+if(typeof data22 === "string"){
+if(!pattern5.test(data22)){
+const err67 = {instancePath:instancePath+"/health/required/" + i7,schemaPath:"#/properties/health/properties/required/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -908,11 +888,8 @@ vErrors.push(err67);
 errors++;
 }
 }
-if(data23.dhcp_end !== undefined){
-let data26 = data23.dhcp_end;
-if(typeof data26 === "string"){
-if(!pattern7.test(data26)){
-const err68 = {instancePath:instancePath+"/lan/dhcp_end",schemaPath:"#/properties/lan/properties/dhcp_end/pattern",keyword:"pattern",params:{pattern: "^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$"},message:"must match pattern \""+"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$"+"\""};
+else {
+const err68 = {instancePath:instancePath+"/health/required/" + i7,schemaPath:"#/properties/health/properties/required/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -922,8 +899,9 @@ vErrors.push(err68);
 errors++;
 }
 }
+}
 else {
-const err69 = {instancePath:instancePath+"/lan/dhcp_end",schemaPath:"#/properties/lan/properties/dhcp_end/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err69 = {instancePath:instancePath+"/health/required",schemaPath:"#/properties/health/properties/required/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -933,11 +911,9 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data23.domain !== undefined){
-let data27 = data23.domain;
-if(typeof data27 === "string"){
-if(func2(data27) > 254){
-const err70 = {instancePath:instancePath+"/lan/domain",schemaPath:"#/properties/lan/properties/domain/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters"};
+}
+else {
+const err70 = {instancePath:instancePath+"/health",schemaPath:"#/properties/health/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -946,8 +922,13 @@ vErrors.push(err70);
 }
 errors++;
 }
-if(!pattern9.test(data27)){
-const err71 = {instancePath:instancePath+"/lan/domain",schemaPath:"#/properties/lan/properties/domain/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,253}\\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?$"},message:"must match pattern \""+"^(?=.{1,253}\\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?$"+"\""};
+}
+if(data.lan !== undefined){
+let data23 = data.lan;
+if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
+for(const key7 in data23){
+if(!((((((key7 === "gateway_cidr") || (key7 === "dhcp_start")) || (key7 === "dhcp_end")) || (key7 === "domain")) || (key7 === "hostname_pattern")) || (key7 === "gateway_aliases"))){
+const err71 = {instancePath:instancePath+"/lan",schemaPath:"#/properties/lan/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -957,8 +938,11 @@ vErrors.push(err71);
 errors++;
 }
 }
-else {
-const err72 = {instancePath:instancePath+"/lan/domain",schemaPath:"#/properties/lan/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data23.gateway_cidr !== undefined){
+let data24 = data23.gateway_cidr;
+if(typeof data24 === "string"){
+if(!pattern6.test(data24)){
+const err72 = {instancePath:instancePath+"/lan/gateway_cidr",schemaPath:"#/properties/lan/properties/gateway_cidr/pattern",keyword:"pattern",params:{pattern: "^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}/(3[0-2]|[12]?[0-9])$"},message:"must match pattern \""+"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}/(3[0-2]|[12]?[0-9])$"+"\""};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -968,11 +952,8 @@ vErrors.push(err72);
 errors++;
 }
 }
-if(data23.hostname_pattern !== undefined){
-let data28 = data23.hostname_pattern;
-if(typeof data28 === "string"){
-if(func2(data28) > 253){
-const err73 = {instancePath:instancePath+"/lan/hostname_pattern",schemaPath:"#/properties/lan/properties/hostname_pattern/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters"};
+else {
+const err73 = {instancePath:instancePath+"/lan/gateway_cidr",schemaPath:"#/properties/lan/properties/gateway_cidr/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -981,8 +962,12 @@ vErrors.push(err73);
 }
 errors++;
 }
-if(!pattern10.test(data28)){
-const err74 = {instancePath:instancePath+"/lan/hostname_pattern",schemaPath:"#/properties/lan/properties/hostname_pattern/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9.{}-]*\\{mac\\}[A-Za-z0-9.{}-]*$"},message:"must match pattern \""+"^[A-Za-z0-9.{}-]*\\{mac\\}[A-Za-z0-9.{}-]*$"+"\""};
+}
+if(data23.dhcp_start !== undefined){
+let data25 = data23.dhcp_start;
+if(typeof data25 === "string"){
+if(!pattern7.test(data25)){
+const err74 = {instancePath:instancePath+"/lan/dhcp_start",schemaPath:"#/properties/lan/properties/dhcp_start/pattern",keyword:"pattern",params:{pattern: "^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$"},message:"must match pattern \""+"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$"+"\""};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -993,7 +978,7 @@ errors++;
 }
 }
 else {
-const err75 = {instancePath:instancePath+"/lan/hostname_pattern",schemaPath:"#/properties/lan/properties/hostname_pattern/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err75 = {instancePath:instancePath+"/lan/dhcp_start",schemaPath:"#/properties/lan/properties/dhcp_start/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -1003,15 +988,11 @@ vErrors.push(err75);
 errors++;
 }
 }
-if(data23.gateway_aliases !== undefined){
-let data29 = data23.gateway_aliases;
-if(Array.isArray(data29)){
-const len8 = data29.length;
-for(let i8=0; i8<len8; i8++){
-let data30 = data29[i8];
-if(typeof data30 === "string"){
-if(func2(data30) > 254){
-const err76 = {instancePath:instancePath+"/lan/gateway_aliases/" + i8,schemaPath:"#/properties/lan/properties/gateway_aliases/items/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters"};
+if(data23.dhcp_end !== undefined){
+let data26 = data23.dhcp_end;
+if(typeof data26 === "string"){
+if(!pattern7.test(data26)){
+const err76 = {instancePath:instancePath+"/lan/dhcp_end",schemaPath:"#/properties/lan/properties/dhcp_end/pattern",keyword:"pattern",params:{pattern: "^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$"},message:"must match pattern \""+"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$"+"\""};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1020,8 +1001,9 @@ vErrors.push(err76);
 }
 errors++;
 }
-if(!pattern9.test(data30)){
-const err77 = {instancePath:instancePath+"/lan/gateway_aliases/" + i8,schemaPath:"#/properties/lan/properties/gateway_aliases/items/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,253}\\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?$"},message:"must match pattern \""+"^(?=.{1,253}\\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?$"+"\""};
+}
+else {
+const err77 = {instancePath:instancePath+"/lan/dhcp_end",schemaPath:"#/properties/lan/properties/dhcp_end/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1031,8 +1013,11 @@ vErrors.push(err77);
 errors++;
 }
 }
-else {
-const err78 = {instancePath:instancePath+"/lan/gateway_aliases/" + i8,schemaPath:"#/properties/lan/properties/gateway_aliases/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data23.domain !== undefined){
+let data27 = data23.domain;
+if(typeof data27 === "string"){
+if(func2(data27) > 254){
+const err78 = {instancePath:instancePath+"/lan/domain",schemaPath:"#/properties/lan/properties/domain/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1041,10 +1026,8 @@ vErrors.push(err78);
 }
 errors++;
 }
-}
-}
-else {
-const err79 = {instancePath:instancePath+"/lan/gateway_aliases",schemaPath:"#/properties/lan/properties/gateway_aliases/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(!pattern9.test(data27)){
+const err79 = {instancePath:instancePath+"/lan/domain",schemaPath:"#/properties/lan/properties/domain/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,253}\\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?$"},message:"must match pattern \""+"^(?=.{1,253}\\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?$"+"\""};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1054,9 +1037,8 @@ vErrors.push(err79);
 errors++;
 }
 }
-}
 else {
-const err80 = {instancePath:instancePath+"/lan",schemaPath:"#/properties/lan/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err80 = {instancePath:instancePath+"/lan/domain",schemaPath:"#/properties/lan/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1066,11 +1048,11 @@ vErrors.push(err80);
 errors++;
 }
 }
-if(data.os_upgrade !== undefined){
-let data31 = data.os_upgrade;
-if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
-if(data31.server_url === undefined){
-const err81 = {instancePath:instancePath+"/os_upgrade",schemaPath:"#/properties/os_upgrade/required",keyword:"required",params:{missingProperty: "server_url"},message:"must have required property '"+"server_url"+"'"};
+if(data23.hostname_pattern !== undefined){
+let data28 = data23.hostname_pattern;
+if(typeof data28 === "string"){
+if(func2(data28) > 253){
+const err81 = {instancePath:instancePath+"/lan/hostname_pattern",schemaPath:"#/properties/lan/properties/hostname_pattern/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1079,9 +1061,8 @@ vErrors.push(err81);
 }
 errors++;
 }
-for(const key8 in data31){
-if(!(key8 === "server_url")){
-const err82 = {instancePath:instancePath+"/os_upgrade",schemaPath:"#/properties/os_upgrade/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
+if(!pattern10.test(data28)){
+const err82 = {instancePath:instancePath+"/lan/hostname_pattern",schemaPath:"#/properties/lan/properties/hostname_pattern/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9.{}-]*\\{mac\\}[A-Za-z0-9.{}-]*$"},message:"must match pattern \""+"^[A-Za-z0-9.{}-]*\\{mac\\}[A-Za-z0-9.{}-]*$"+"\""};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1091,11 +1072,8 @@ vErrors.push(err82);
 errors++;
 }
 }
-if(data31.server_url !== undefined){
-let data32 = data31.server_url;
-if(typeof data32 === "string"){
-if(func2(data32) < 1){
-const err83 = {instancePath:instancePath+"/os_upgrade/server_url",schemaPath:"#/properties/os_upgrade/properties/server_url/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err83 = {instancePath:instancePath+"/lan/hostname_pattern",schemaPath:"#/properties/lan/properties/hostname_pattern/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1104,8 +1082,12 @@ vErrors.push(err83);
 }
 errors++;
 }
-if(!pattern12.test(data32)){
-const err84 = {instancePath:instancePath+"/os_upgrade/server_url",schemaPath:"#/properties/os_upgrade/properties/server_url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s/?#]+[^\\s]*$"},message:"must match pattern \""+"^https?://[^\\s/?#]+[^\\s]*$"+"\""};
+}
+if(data23.gateway_aliases !== undefined){
+let data29 = data23.gateway_aliases;
+if(Array.isArray(data29)){
+if(data29.length > 32){
+const err84 = {instancePath:instancePath+"/lan/gateway_aliases",schemaPath:"#/properties/lan/properties/gateway_aliases/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1114,9 +1096,12 @@ vErrors.push(err84);
 }
 errors++;
 }
-}
-else {
-const err85 = {instancePath:instancePath+"/os_upgrade/server_url",schemaPath:"#/properties/os_upgrade/properties/server_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const len8 = data29.length;
+for(let i8=0; i8<len8; i8++){
+let data30 = data29[i8];
+if(typeof data30 === "string"){
+if(func2(data30) > 254){
+const err85 = {instancePath:instancePath+"/lan/gateway_aliases/" + i8,schemaPath:"#/properties/lan/properties/gateway_aliases/items/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1125,10 +1110,8 @@ vErrors.push(err85);
 }
 errors++;
 }
-}
-}
-else {
-const err86 = {instancePath:instancePath+"/os_upgrade",schemaPath:"#/properties/os_upgrade/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(!pattern9.test(data30)){
+const err86 = {instancePath:instancePath+"/lan/gateway_aliases/" + i8,schemaPath:"#/properties/lan/properties/gateway_aliases/items/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,253}\\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?$"},message:"must match pattern \""+"^(?=.{1,253}\\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?$"+"\""};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1138,11 +1121,8 @@ vErrors.push(err86);
 errors++;
 }
 }
-if(data.container !== undefined){
-let data33 = data.container;
-if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
-if(Object.keys(data33).length < 1){
-const err87 = {instancePath:instancePath+"/container",schemaPath:"#/properties/container/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties"};
+else {
+const err87 = {instancePath:instancePath+"/lan/gateway_aliases/" + i8,schemaPath:"#/properties/lan/properties/gateway_aliases/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1151,11 +1131,10 @@ vErrors.push(err87);
 }
 errors++;
 }
-for(const key9 in data33){
-const _errs85 = errors;
-if(typeof key9 === "string"){
-if(!pattern5.test(key9)){
-const err88 = {instancePath:instancePath+"/container",schemaPath:"#/properties/container/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",propertyName:key9};
+}
+}
+else {
+const err88 = {instancePath:instancePath+"/lan/gateway_aliases",schemaPath:"#/properties/lan/properties/gateway_aliases/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1165,9 +1144,9 @@ vErrors.push(err88);
 errors++;
 }
 }
-var valid29 = _errs85 === errors;
-if(!valid29){
-const err89 = {instancePath:instancePath+"/container",schemaPath:"#/properties/container/propertyNames",keyword:"propertyNames",params:{propertyName: key9},message:"property name must be valid"};
+}
+else {
+const err89 = {instancePath:instancePath+"/lan",schemaPath:"#/properties/lan/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1177,11 +1156,11 @@ vErrors.push(err89);
 errors++;
 }
 }
-for(const key10 in data33){
-let data34 = data33[key10];
-if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
-if(data34.privileged === undefined){
-const err90 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/required",keyword:"required",params:{missingProperty: "privileged"},message:"must have required property '"+"privileged"+"'"};
+if(data.os_upgrade !== undefined){
+let data31 = data.os_upgrade;
+if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
+if(data31.server_url === undefined){
+const err90 = {instancePath:instancePath+"/os_upgrade",schemaPath:"#/properties/os_upgrade/required",keyword:"required",params:{missingProperty: "server_url"},message:"must have required property '"+"server_url"+"'"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1190,8 +1169,9 @@ vErrors.push(err90);
 }
 errors++;
 }
-if(data34.Container === undefined){
-const err91 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/required",keyword:"required",params:{missingProperty: "Container"},message:"must have required property '"+"Container"+"'"};
+for(const key8 in data31){
+if(!(key8 === "server_url")){
+const err91 = {instancePath:instancePath+"/os_upgrade",schemaPath:"#/properties/os_upgrade/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1200,9 +1180,12 @@ vErrors.push(err91);
 }
 errors++;
 }
-for(const key11 in data34){
-if(!(((((key11 === "privileged") || (key11 === "Unit")) || (key11 === "Container")) || (key11 === "Service")) || (key11 === "Install"))){
-const err92 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+}
+if(data31.server_url !== undefined){
+let data32 = data31.server_url;
+if(typeof data32 === "string"){
+if(func2(data32) < 1){
+const err92 = {instancePath:instancePath+"/os_upgrade/server_url",schemaPath:"#/properties/os_upgrade/properties/server_url/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1211,15 +1194,122 @@ vErrors.push(err92);
 }
 errors++;
 }
-}
-if(data34.privileged !== undefined){
-if(typeof data34.privileged !== "boolean"){
-const err93 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/privileged",schemaPath:"#/properties/container/additionalProperties/properties/privileged/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(!pattern12.test(data32)){
+const err93 = {instancePath:instancePath+"/os_upgrade/server_url",schemaPath:"#/properties/os_upgrade/properties/server_url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s/?#]+[^\\s]*$"},message:"must match pattern \""+"^https?://[^\\s/?#]+[^\\s]*$"+"\""};
 if(vErrors === null){
 vErrors = [err93];
 }
 else {
 vErrors.push(err93);
+}
+errors++;
+}
+}
+else {
+const err94 = {instancePath:instancePath+"/os_upgrade/server_url",schemaPath:"#/properties/os_upgrade/properties/server_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err94];
+}
+else {
+vErrors.push(err94);
+}
+errors++;
+}
+}
+}
+else {
+const err95 = {instancePath:instancePath+"/os_upgrade",schemaPath:"#/properties/os_upgrade/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err95];
+}
+else {
+vErrors.push(err95);
+}
+errors++;
+}
+}
+if(data.container !== undefined){
+let data33 = data.container;
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+if(Object.keys(data33).length < 1){
+const err96 = {instancePath:instancePath+"/container",schemaPath:"#/properties/container/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties"};
+if(vErrors === null){
+vErrors = [err96];
+}
+else {
+vErrors.push(err96);
+}
+errors++;
+}
+for(const key9 in data33){
+const _errs85 = errors;
+if(typeof key9 === "string"){
+if(!pattern5.test(key9)){
+const err97 = {instancePath:instancePath+"/container",schemaPath:"#/properties/container/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\"",propertyName:key9};
+if(vErrors === null){
+vErrors = [err97];
+}
+else {
+vErrors.push(err97);
+}
+errors++;
+}
+}
+var valid29 = _errs85 === errors;
+if(!valid29){
+const err98 = {instancePath:instancePath+"/container",schemaPath:"#/properties/container/propertyNames",keyword:"propertyNames",params:{propertyName: key9},message:"property name must be valid"};
+if(vErrors === null){
+vErrors = [err98];
+}
+else {
+vErrors.push(err98);
+}
+errors++;
+}
+}
+for(const key10 in data33){
+let data34 = data33[key10];
+if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
+if(data34.privileged === undefined){
+const err99 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/required",keyword:"required",params:{missingProperty: "privileged"},message:"must have required property '"+"privileged"+"'"};
+if(vErrors === null){
+vErrors = [err99];
+}
+else {
+vErrors.push(err99);
+}
+errors++;
+}
+if(data34.Container === undefined){
+const err100 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/required",keyword:"required",params:{missingProperty: "Container"},message:"must have required property '"+"Container"+"'"};
+if(vErrors === null){
+vErrors = [err100];
+}
+else {
+vErrors.push(err100);
+}
+errors++;
+}
+for(const key11 in data34){
+if(!(((((key11 === "privileged") || (key11 === "Unit")) || (key11 === "Container")) || (key11 === "Service")) || (key11 === "Install"))){
+const err101 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err101];
+}
+else {
+vErrors.push(err101);
+}
+errors++;
+}
+}
+if(data34.privileged !== undefined){
+if(typeof data34.privileged !== "boolean"){
+const err102 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/privileged",schemaPath:"#/properties/container/additionalProperties/properties/privileged/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err102];
+}
+else {
+vErrors.push(err102);
 }
 errors++;
 }
@@ -1231,24 +1321,24 @@ for(const key12 in data36){
 const _errs94 = errors;
 if(typeof key12 === "string"){
 if(!pattern14.test(key12)){
-const err94 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit",schemaPath:"#/properties/container/additionalProperties/properties/Unit/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key12};
+const err103 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit",schemaPath:"#/properties/container/additionalProperties/properties/Unit/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key12};
 if(vErrors === null){
-vErrors = [err94];
+vErrors = [err103];
 }
 else {
-vErrors.push(err94);
+vErrors.push(err103);
 }
 errors++;
 }
 }
 var valid32 = _errs94 === errors;
 if(!valid32){
-const err95 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit",schemaPath:"#/properties/container/additionalProperties/properties/Unit/propertyNames",keyword:"propertyNames",params:{propertyName: key12},message:"property name must be valid"};
+const err104 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit",schemaPath:"#/properties/container/additionalProperties/properties/Unit/propertyNames",keyword:"propertyNames",params:{propertyName: key12},message:"property name must be valid"};
 if(vErrors === null){
-vErrors = [err95];
+vErrors = [err104];
 }
 else {
-vErrors.push(err95);
+vErrors.push(err104);
 }
 errors++;
 }
@@ -1259,12 +1349,12 @@ const _errs97 = errors;
 let valid34 = false;
 const _errs98 = errors;
 if(((typeof data37 !== "string") && (!((typeof data37 == "number") && (isFinite(data37))))) && (typeof data37 !== "boolean")){
-const err96 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Unit/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.container.additionalProperties.properties.Unit.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
+const err105 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Unit/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.container.additionalProperties.properties.Unit.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err96];
+vErrors = [err105];
 }
 else {
-vErrors.push(err96);
+vErrors.push(err105);
 }
 errors++;
 }
@@ -1272,13 +1362,23 @@ var _valid1 = _errs98 === errors;
 valid34 = valid34 || _valid1;
 const _errs100 = errors;
 if(Array.isArray(data37)){
-if(data37.length < 1){
-const err97 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Unit/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data37.length > 256){
+const err106 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Unit/additionalProperties/anyOf/1/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
 if(vErrors === null){
-vErrors = [err97];
+vErrors = [err106];
 }
 else {
-vErrors.push(err97);
+vErrors.push(err106);
+}
+errors++;
+}
+if(data37.length < 1){
+const err107 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Unit/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err107];
+}
+else {
+vErrors.push(err107);
 }
 errors++;
 }
@@ -1286,36 +1386,36 @@ const len9 = data37.length;
 for(let i9=0; i9<len9; i9++){
 let data38 = data37[i9];
 if(((typeof data38 !== "string") && (!((typeof data38 == "number") && (isFinite(data38))))) && (typeof data38 !== "boolean")){
-const err98 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i9,schemaPath:"#/properties/container/additionalProperties/properties/Unit/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.container.additionalProperties.properties.Unit.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
+const err108 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i9,schemaPath:"#/properties/container/additionalProperties/properties/Unit/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.container.additionalProperties.properties.Unit.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err98];
+vErrors = [err108];
 }
 else {
-vErrors.push(err98);
+vErrors.push(err108);
 }
 errors++;
 }
 }
 }
 else {
-const err99 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Unit/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err109 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Unit/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err99];
+vErrors = [err109];
 }
 else {
-vErrors.push(err99);
+vErrors.push(err109);
 }
 errors++;
 }
 var _valid1 = _errs100 === errors;
 valid34 = valid34 || _valid1;
 if(!valid34){
-const err100 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Unit/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err110 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Unit/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err100];
+vErrors = [err110];
 }
 else {
-vErrors.push(err100);
+vErrors.push(err110);
 }
 errors++;
 }
@@ -1333,12 +1433,12 @@ vErrors = null;
 }
 }
 else {
-const err101 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit",schemaPath:"#/properties/container/additionalProperties/properties/Unit/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err111 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit",schemaPath:"#/properties/container/additionalProperties/properties/Unit/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err101];
+vErrors = [err111];
 }
 else {
-vErrors.push(err101);
+vErrors.push(err111);
 }
 errors++;
 }
@@ -1350,24 +1450,24 @@ for(const key14 in data39){
 const _errs106 = errors;
 if(typeof key14 === "string"){
 if(!pattern14.test(key14)){
-const err102 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Container",schemaPath:"#/properties/container/additionalProperties/properties/Container/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key14};
+const err112 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Container",schemaPath:"#/properties/container/additionalProperties/properties/Container/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key14};
 if(vErrors === null){
-vErrors = [err102];
+vErrors = [err112];
 }
 else {
-vErrors.push(err102);
+vErrors.push(err112);
 }
 errors++;
 }
 }
 var valid37 = _errs106 === errors;
 if(!valid37){
-const err103 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Container",schemaPath:"#/properties/container/additionalProperties/properties/Container/propertyNames",keyword:"propertyNames",params:{propertyName: key14},message:"property name must be valid"};
+const err113 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Container",schemaPath:"#/properties/container/additionalProperties/properties/Container/propertyNames",keyword:"propertyNames",params:{propertyName: key14},message:"property name must be valid"};
 if(vErrors === null){
-vErrors = [err103];
+vErrors = [err113];
 }
 else {
-vErrors.push(err103);
+vErrors.push(err113);
 }
 errors++;
 }
@@ -1378,12 +1478,12 @@ const _errs109 = errors;
 let valid39 = false;
 const _errs110 = errors;
 if(((typeof data40 !== "string") && (!((typeof data40 == "number") && (isFinite(data40))))) && (typeof data40 !== "boolean")){
-const err104 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Container/" + key15.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Container/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.container.additionalProperties.properties.Container.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
+const err114 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Container/" + key15.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Container/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.container.additionalProperties.properties.Container.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err104];
+vErrors = [err114];
 }
 else {
-vErrors.push(err104);
+vErrors.push(err114);
 }
 errors++;
 }
@@ -1391,13 +1491,23 @@ var _valid2 = _errs110 === errors;
 valid39 = valid39 || _valid2;
 const _errs112 = errors;
 if(Array.isArray(data40)){
-if(data40.length < 1){
-const err105 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Container/" + key15.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Container/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data40.length > 256){
+const err115 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Container/" + key15.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Container/additionalProperties/anyOf/1/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
 if(vErrors === null){
-vErrors = [err105];
+vErrors = [err115];
 }
 else {
-vErrors.push(err105);
+vErrors.push(err115);
+}
+errors++;
+}
+if(data40.length < 1){
+const err116 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Container/" + key15.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Container/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err116];
+}
+else {
+vErrors.push(err116);
 }
 errors++;
 }
@@ -1405,36 +1515,36 @@ const len10 = data40.length;
 for(let i10=0; i10<len10; i10++){
 let data41 = data40[i10];
 if(((typeof data41 !== "string") && (!((typeof data41 == "number") && (isFinite(data41))))) && (typeof data41 !== "boolean")){
-const err106 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Container/" + key15.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10,schemaPath:"#/properties/container/additionalProperties/properties/Container/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.container.additionalProperties.properties.Container.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
+const err117 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Container/" + key15.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i10,schemaPath:"#/properties/container/additionalProperties/properties/Container/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.container.additionalProperties.properties.Container.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err106];
+vErrors = [err117];
 }
 else {
-vErrors.push(err106);
+vErrors.push(err117);
 }
 errors++;
 }
 }
 }
 else {
-const err107 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Container/" + key15.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Container/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err118 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Container/" + key15.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Container/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err107];
+vErrors = [err118];
 }
 else {
-vErrors.push(err107);
+vErrors.push(err118);
 }
 errors++;
 }
 var _valid2 = _errs112 === errors;
 valid39 = valid39 || _valid2;
 if(!valid39){
-const err108 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Container/" + key15.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Container/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err119 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Container/" + key15.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Container/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err108];
+vErrors = [err119];
 }
 else {
-vErrors.push(err108);
+vErrors.push(err119);
 }
 errors++;
 }
@@ -1452,12 +1562,12 @@ vErrors = null;
 }
 }
 else {
-const err109 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Container",schemaPath:"#/properties/container/additionalProperties/properties/Container/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err120 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Container",schemaPath:"#/properties/container/additionalProperties/properties/Container/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err109];
+vErrors = [err120];
 }
 else {
-vErrors.push(err109);
+vErrors.push(err120);
 }
 errors++;
 }
@@ -1469,24 +1579,24 @@ for(const key16 in data42){
 const _errs118 = errors;
 if(typeof key16 === "string"){
 if(!pattern14.test(key16)){
-const err110 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service",schemaPath:"#/properties/container/additionalProperties/properties/Service/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key16};
+const err121 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service",schemaPath:"#/properties/container/additionalProperties/properties/Service/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key16};
 if(vErrors === null){
-vErrors = [err110];
+vErrors = [err121];
 }
 else {
-vErrors.push(err110);
+vErrors.push(err121);
 }
 errors++;
 }
 }
 var valid42 = _errs118 === errors;
 if(!valid42){
-const err111 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service",schemaPath:"#/properties/container/additionalProperties/properties/Service/propertyNames",keyword:"propertyNames",params:{propertyName: key16},message:"property name must be valid"};
+const err122 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service",schemaPath:"#/properties/container/additionalProperties/properties/Service/propertyNames",keyword:"propertyNames",params:{propertyName: key16},message:"property name must be valid"};
 if(vErrors === null){
-vErrors = [err111];
+vErrors = [err122];
 }
 else {
-vErrors.push(err111);
+vErrors.push(err122);
 }
 errors++;
 }
@@ -1497,12 +1607,12 @@ const _errs121 = errors;
 let valid44 = false;
 const _errs122 = errors;
 if(((typeof data43 !== "string") && (!((typeof data43 == "number") && (isFinite(data43))))) && (typeof data43 !== "boolean")){
-const err112 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Service/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.container.additionalProperties.properties.Service.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
+const err123 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Service/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.container.additionalProperties.properties.Service.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err112];
+vErrors = [err123];
 }
 else {
-vErrors.push(err112);
+vErrors.push(err123);
 }
 errors++;
 }
@@ -1510,13 +1620,23 @@ var _valid3 = _errs122 === errors;
 valid44 = valid44 || _valid3;
 const _errs124 = errors;
 if(Array.isArray(data43)){
-if(data43.length < 1){
-const err113 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Service/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data43.length > 256){
+const err124 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Service/additionalProperties/anyOf/1/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
 if(vErrors === null){
-vErrors = [err113];
+vErrors = [err124];
 }
 else {
-vErrors.push(err113);
+vErrors.push(err124);
+}
+errors++;
+}
+if(data43.length < 1){
+const err125 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Service/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err125];
+}
+else {
+vErrors.push(err125);
 }
 errors++;
 }
@@ -1524,36 +1644,36 @@ const len11 = data43.length;
 for(let i11=0; i11<len11; i11++){
 let data44 = data43[i11];
 if(((typeof data44 !== "string") && (!((typeof data44 == "number") && (isFinite(data44))))) && (typeof data44 !== "boolean")){
-const err114 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i11,schemaPath:"#/properties/container/additionalProperties/properties/Service/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.container.additionalProperties.properties.Service.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
+const err126 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i11,schemaPath:"#/properties/container/additionalProperties/properties/Service/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.container.additionalProperties.properties.Service.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err114];
+vErrors = [err126];
 }
 else {
-vErrors.push(err114);
+vErrors.push(err126);
 }
 errors++;
 }
 }
 }
 else {
-const err115 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Service/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err127 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Service/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err115];
+vErrors = [err127];
 }
 else {
-vErrors.push(err115);
+vErrors.push(err127);
 }
 errors++;
 }
 var _valid3 = _errs124 === errors;
 valid44 = valid44 || _valid3;
 if(!valid44){
-const err116 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Service/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err128 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Service/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err116];
+vErrors = [err128];
 }
 else {
-vErrors.push(err116);
+vErrors.push(err128);
 }
 errors++;
 }
@@ -1571,12 +1691,12 @@ vErrors = null;
 }
 }
 else {
-const err117 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service",schemaPath:"#/properties/container/additionalProperties/properties/Service/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err129 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service",schemaPath:"#/properties/container/additionalProperties/properties/Service/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err117];
+vErrors = [err129];
 }
 else {
-vErrors.push(err117);
+vErrors.push(err129);
 }
 errors++;
 }
@@ -1588,24 +1708,24 @@ for(const key18 in data45){
 const _errs130 = errors;
 if(typeof key18 === "string"){
 if(!pattern14.test(key18)){
-const err118 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install",schemaPath:"#/properties/container/additionalProperties/properties/Install/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key18};
+const err130 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install",schemaPath:"#/properties/container/additionalProperties/properties/Install/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key18};
 if(vErrors === null){
-vErrors = [err118];
+vErrors = [err130];
 }
 else {
-vErrors.push(err118);
+vErrors.push(err130);
 }
 errors++;
 }
 }
 var valid47 = _errs130 === errors;
 if(!valid47){
-const err119 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install",schemaPath:"#/properties/container/additionalProperties/properties/Install/propertyNames",keyword:"propertyNames",params:{propertyName: key18},message:"property name must be valid"};
+const err131 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install",schemaPath:"#/properties/container/additionalProperties/properties/Install/propertyNames",keyword:"propertyNames",params:{propertyName: key18},message:"property name must be valid"};
 if(vErrors === null){
-vErrors = [err119];
+vErrors = [err131];
 }
 else {
-vErrors.push(err119);
+vErrors.push(err131);
 }
 errors++;
 }
@@ -1616,12 +1736,12 @@ const _errs133 = errors;
 let valid49 = false;
 const _errs134 = errors;
 if(((typeof data46 !== "string") && (!((typeof data46 == "number") && (isFinite(data46))))) && (typeof data46 !== "boolean")){
-const err120 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Install/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.container.additionalProperties.properties.Install.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
+const err132 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Install/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.container.additionalProperties.properties.Install.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err120];
+vErrors = [err132];
 }
 else {
-vErrors.push(err120);
+vErrors.push(err132);
 }
 errors++;
 }
@@ -1629,13 +1749,23 @@ var _valid4 = _errs134 === errors;
 valid49 = valid49 || _valid4;
 const _errs136 = errors;
 if(Array.isArray(data46)){
-if(data46.length < 1){
-const err121 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Install/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data46.length > 256){
+const err133 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Install/additionalProperties/anyOf/1/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
 if(vErrors === null){
-vErrors = [err121];
+vErrors = [err133];
 }
 else {
-vErrors.push(err121);
+vErrors.push(err133);
+}
+errors++;
+}
+if(data46.length < 1){
+const err134 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Install/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err134];
+}
+else {
+vErrors.push(err134);
 }
 errors++;
 }
@@ -1643,36 +1773,36 @@ const len12 = data46.length;
 for(let i12=0; i12<len12; i12++){
 let data47 = data46[i12];
 if(((typeof data47 !== "string") && (!((typeof data47 == "number") && (isFinite(data47))))) && (typeof data47 !== "boolean")){
-const err122 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i12,schemaPath:"#/properties/container/additionalProperties/properties/Install/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.container.additionalProperties.properties.Install.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
+const err135 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i12,schemaPath:"#/properties/container/additionalProperties/properties/Install/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.container.additionalProperties.properties.Install.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err122];
+vErrors = [err135];
 }
 else {
-vErrors.push(err122);
+vErrors.push(err135);
 }
 errors++;
 }
 }
 }
 else {
-const err123 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Install/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err136 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Install/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err123];
+vErrors = [err136];
 }
 else {
-vErrors.push(err123);
+vErrors.push(err136);
 }
 errors++;
 }
 var _valid4 = _errs136 === errors;
 valid49 = valid49 || _valid4;
 if(!valid49){
-const err124 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Install/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err137 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/properties/Install/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err124];
+vErrors = [err137];
 }
 else {
-vErrors.push(err124);
+vErrors.push(err137);
 }
 errors++;
 }
@@ -1690,36 +1820,36 @@ vErrors = null;
 }
 }
 else {
-const err125 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install",schemaPath:"#/properties/container/additionalProperties/properties/Install/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err138 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install",schemaPath:"#/properties/container/additionalProperties/properties/Install/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err125];
+vErrors = [err138];
 }
 else {
-vErrors.push(err125);
+vErrors.push(err138);
 }
 errors++;
 }
 }
 }
 else {
-const err126 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err139 = {instancePath:instancePath+"/container/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/container/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err126];
+vErrors = [err139];
 }
 else {
-vErrors.push(err126);
+vErrors.push(err139);
 }
 errors++;
 }
 }
 }
 else {
-const err127 = {instancePath:instancePath+"/container",schemaPath:"#/properties/container/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err140 = {instancePath:instancePath+"/container",schemaPath:"#/properties/container/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err127];
+vErrors = [err140];
 }
 else {
-vErrors.push(err127);
+vErrors.push(err140);
 }
 errors++;
 }
@@ -1731,24 +1861,24 @@ for(const key20 in data48){
 const _errs142 = errors;
 if(typeof key20 === "string"){
 if(!pattern5.test(key20)){
-const err128 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",propertyName:key20};
+const err141 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\"",propertyName:key20};
 if(vErrors === null){
-vErrors = [err128];
+vErrors = [err141];
 }
 else {
-vErrors.push(err128);
+vErrors.push(err141);
 }
 errors++;
 }
 }
 var valid52 = _errs142 === errors;
 if(!valid52){
-const err129 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/propertyNames",keyword:"propertyNames",params:{propertyName: key20},message:"property name must be valid"};
+const err142 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/propertyNames",keyword:"propertyNames",params:{propertyName: key20},message:"property name must be valid"};
 if(vErrors === null){
-vErrors = [err129];
+vErrors = [err142];
 }
 else {
-vErrors.push(err129);
+vErrors.push(err142);
 }
 errors++;
 }
@@ -1757,23 +1887,23 @@ for(const key21 in data48){
 let data49 = data48[key21];
 if(data49 && typeof data49 == "object" && !Array.isArray(data49)){
 if(data49.Network === undefined){
-const err130 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/required",keyword:"required",params:{missingProperty: "Network"},message:"must have required property '"+"Network"+"'"};
+const err143 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/required",keyword:"required",params:{missingProperty: "Network"},message:"must have required property '"+"Network"+"'"};
 if(vErrors === null){
-vErrors = [err130];
+vErrors = [err143];
 }
 else {
-vErrors.push(err130);
+vErrors.push(err143);
 }
 errors++;
 }
 for(const key22 in data49){
 if(!((((key22 === "Unit") || (key22 === "Network")) || (key22 === "Service")) || (key22 === "Install"))){
-const err131 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties"};
+const err144 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties"};
 if(vErrors === null){
-vErrors = [err131];
+vErrors = [err144];
 }
 else {
-vErrors.push(err131);
+vErrors.push(err144);
 }
 errors++;
 }
@@ -1785,24 +1915,24 @@ for(const key23 in data50){
 const _errs149 = errors;
 if(typeof key23 === "string"){
 if(!pattern14.test(key23)){
-const err132 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit",schemaPath:"#/properties/network/additionalProperties/properties/Unit/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key23};
+const err145 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit",schemaPath:"#/properties/network/additionalProperties/properties/Unit/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key23};
 if(vErrors === null){
-vErrors = [err132];
+vErrors = [err145];
 }
 else {
-vErrors.push(err132);
+vErrors.push(err145);
 }
 errors++;
 }
 }
 var valid55 = _errs149 === errors;
 if(!valid55){
-const err133 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit",schemaPath:"#/properties/network/additionalProperties/properties/Unit/propertyNames",keyword:"propertyNames",params:{propertyName: key23},message:"property name must be valid"};
+const err146 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit",schemaPath:"#/properties/network/additionalProperties/properties/Unit/propertyNames",keyword:"propertyNames",params:{propertyName: key23},message:"property name must be valid"};
 if(vErrors === null){
-vErrors = [err133];
+vErrors = [err146];
 }
 else {
-vErrors.push(err133);
+vErrors.push(err146);
 }
 errors++;
 }
@@ -1813,12 +1943,12 @@ const _errs152 = errors;
 let valid57 = false;
 const _errs153 = errors;
 if(((typeof data51 !== "string") && (!((typeof data51 == "number") && (isFinite(data51))))) && (typeof data51 !== "boolean")){
-const err134 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Unit/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.network.additionalProperties.properties.Unit.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
+const err147 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Unit/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.network.additionalProperties.properties.Unit.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err134];
+vErrors = [err147];
 }
 else {
-vErrors.push(err134);
+vErrors.push(err147);
 }
 errors++;
 }
@@ -1826,13 +1956,23 @@ var _valid5 = _errs153 === errors;
 valid57 = valid57 || _valid5;
 const _errs155 = errors;
 if(Array.isArray(data51)){
-if(data51.length < 1){
-const err135 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Unit/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data51.length > 256){
+const err148 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Unit/additionalProperties/anyOf/1/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
 if(vErrors === null){
-vErrors = [err135];
+vErrors = [err148];
 }
 else {
-vErrors.push(err135);
+vErrors.push(err148);
+}
+errors++;
+}
+if(data51.length < 1){
+const err149 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Unit/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err149];
+}
+else {
+vErrors.push(err149);
 }
 errors++;
 }
@@ -1840,36 +1980,36 @@ const len13 = data51.length;
 for(let i13=0; i13<len13; i13++){
 let data52 = data51[i13];
 if(((typeof data52 !== "string") && (!((typeof data52 == "number") && (isFinite(data52))))) && (typeof data52 !== "boolean")){
-const err136 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key24.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i13,schemaPath:"#/properties/network/additionalProperties/properties/Unit/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.network.additionalProperties.properties.Unit.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
+const err150 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key24.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i13,schemaPath:"#/properties/network/additionalProperties/properties/Unit/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.network.additionalProperties.properties.Unit.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err136];
+vErrors = [err150];
 }
 else {
-vErrors.push(err136);
+vErrors.push(err150);
 }
 errors++;
 }
 }
 }
 else {
-const err137 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Unit/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err151 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Unit/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err137];
+vErrors = [err151];
 }
 else {
-vErrors.push(err137);
+vErrors.push(err151);
 }
 errors++;
 }
 var _valid5 = _errs155 === errors;
 valid57 = valid57 || _valid5;
 if(!valid57){
-const err138 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Unit/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err152 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Unit/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err138];
+vErrors = [err152];
 }
 else {
-vErrors.push(err138);
+vErrors.push(err152);
 }
 errors++;
 }
@@ -1887,12 +2027,12 @@ vErrors = null;
 }
 }
 else {
-const err139 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit",schemaPath:"#/properties/network/additionalProperties/properties/Unit/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err153 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit",schemaPath:"#/properties/network/additionalProperties/properties/Unit/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err139];
+vErrors = [err153];
 }
 else {
-vErrors.push(err139);
+vErrors.push(err153);
 }
 errors++;
 }
@@ -1904,24 +2044,24 @@ for(const key25 in data53){
 const _errs161 = errors;
 if(typeof key25 === "string"){
 if(!pattern14.test(key25)){
-const err140 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Network",schemaPath:"#/properties/network/additionalProperties/properties/Network/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key25};
+const err154 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Network",schemaPath:"#/properties/network/additionalProperties/properties/Network/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key25};
 if(vErrors === null){
-vErrors = [err140];
+vErrors = [err154];
 }
 else {
-vErrors.push(err140);
+vErrors.push(err154);
 }
 errors++;
 }
 }
 var valid60 = _errs161 === errors;
 if(!valid60){
-const err141 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Network",schemaPath:"#/properties/network/additionalProperties/properties/Network/propertyNames",keyword:"propertyNames",params:{propertyName: key25},message:"property name must be valid"};
+const err155 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Network",schemaPath:"#/properties/network/additionalProperties/properties/Network/propertyNames",keyword:"propertyNames",params:{propertyName: key25},message:"property name must be valid"};
 if(vErrors === null){
-vErrors = [err141];
+vErrors = [err155];
 }
 else {
-vErrors.push(err141);
+vErrors.push(err155);
 }
 errors++;
 }
@@ -1932,12 +2072,12 @@ const _errs164 = errors;
 let valid62 = false;
 const _errs165 = errors;
 if(((typeof data54 !== "string") && (!((typeof data54 == "number") && (isFinite(data54))))) && (typeof data54 !== "boolean")){
-const err142 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Network/" + key26.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Network/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.network.additionalProperties.properties.Network.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
+const err156 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Network/" + key26.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Network/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.network.additionalProperties.properties.Network.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err142];
+vErrors = [err156];
 }
 else {
-vErrors.push(err142);
+vErrors.push(err156);
 }
 errors++;
 }
@@ -1945,13 +2085,23 @@ var _valid6 = _errs165 === errors;
 valid62 = valid62 || _valid6;
 const _errs167 = errors;
 if(Array.isArray(data54)){
-if(data54.length < 1){
-const err143 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Network/" + key26.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Network/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data54.length > 256){
+const err157 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Network/" + key26.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Network/additionalProperties/anyOf/1/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
 if(vErrors === null){
-vErrors = [err143];
+vErrors = [err157];
 }
 else {
-vErrors.push(err143);
+vErrors.push(err157);
+}
+errors++;
+}
+if(data54.length < 1){
+const err158 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Network/" + key26.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Network/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err158];
+}
+else {
+vErrors.push(err158);
 }
 errors++;
 }
@@ -1959,36 +2109,36 @@ const len14 = data54.length;
 for(let i14=0; i14<len14; i14++){
 let data55 = data54[i14];
 if(((typeof data55 !== "string") && (!((typeof data55 == "number") && (isFinite(data55))))) && (typeof data55 !== "boolean")){
-const err144 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Network/" + key26.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i14,schemaPath:"#/properties/network/additionalProperties/properties/Network/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.network.additionalProperties.properties.Network.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
+const err159 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Network/" + key26.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i14,schemaPath:"#/properties/network/additionalProperties/properties/Network/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.network.additionalProperties.properties.Network.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err144];
+vErrors = [err159];
 }
 else {
-vErrors.push(err144);
+vErrors.push(err159);
 }
 errors++;
 }
 }
 }
 else {
-const err145 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Network/" + key26.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Network/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err160 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Network/" + key26.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Network/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err145];
+vErrors = [err160];
 }
 else {
-vErrors.push(err145);
+vErrors.push(err160);
 }
 errors++;
 }
 var _valid6 = _errs167 === errors;
 valid62 = valid62 || _valid6;
 if(!valid62){
-const err146 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Network/" + key26.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Network/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err161 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Network/" + key26.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Network/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err146];
+vErrors = [err161];
 }
 else {
-vErrors.push(err146);
+vErrors.push(err161);
 }
 errors++;
 }
@@ -2006,12 +2156,12 @@ vErrors = null;
 }
 }
 else {
-const err147 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Network",schemaPath:"#/properties/network/additionalProperties/properties/Network/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err162 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Network",schemaPath:"#/properties/network/additionalProperties/properties/Network/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err147];
+vErrors = [err162];
 }
 else {
-vErrors.push(err147);
+vErrors.push(err162);
 }
 errors++;
 }
@@ -2023,24 +2173,24 @@ for(const key27 in data56){
 const _errs173 = errors;
 if(typeof key27 === "string"){
 if(!pattern14.test(key27)){
-const err148 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service",schemaPath:"#/properties/network/additionalProperties/properties/Service/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key27};
+const err163 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service",schemaPath:"#/properties/network/additionalProperties/properties/Service/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key27};
 if(vErrors === null){
-vErrors = [err148];
+vErrors = [err163];
 }
 else {
-vErrors.push(err148);
+vErrors.push(err163);
 }
 errors++;
 }
 }
 var valid65 = _errs173 === errors;
 if(!valid65){
-const err149 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service",schemaPath:"#/properties/network/additionalProperties/properties/Service/propertyNames",keyword:"propertyNames",params:{propertyName: key27},message:"property name must be valid"};
+const err164 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service",schemaPath:"#/properties/network/additionalProperties/properties/Service/propertyNames",keyword:"propertyNames",params:{propertyName: key27},message:"property name must be valid"};
 if(vErrors === null){
-vErrors = [err149];
+vErrors = [err164];
 }
 else {
-vErrors.push(err149);
+vErrors.push(err164);
 }
 errors++;
 }
@@ -2051,12 +2201,12 @@ const _errs176 = errors;
 let valid67 = false;
 const _errs177 = errors;
 if(((typeof data57 !== "string") && (!((typeof data57 == "number") && (isFinite(data57))))) && (typeof data57 !== "boolean")){
-const err150 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key28.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Service/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.network.additionalProperties.properties.Service.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
+const err165 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key28.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Service/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.network.additionalProperties.properties.Service.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err150];
+vErrors = [err165];
 }
 else {
-vErrors.push(err150);
+vErrors.push(err165);
 }
 errors++;
 }
@@ -2064,13 +2214,23 @@ var _valid7 = _errs177 === errors;
 valid67 = valid67 || _valid7;
 const _errs179 = errors;
 if(Array.isArray(data57)){
-if(data57.length < 1){
-const err151 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key28.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Service/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data57.length > 256){
+const err166 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key28.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Service/additionalProperties/anyOf/1/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
 if(vErrors === null){
-vErrors = [err151];
+vErrors = [err166];
 }
 else {
-vErrors.push(err151);
+vErrors.push(err166);
+}
+errors++;
+}
+if(data57.length < 1){
+const err167 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key28.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Service/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err167];
+}
+else {
+vErrors.push(err167);
 }
 errors++;
 }
@@ -2078,36 +2238,36 @@ const len15 = data57.length;
 for(let i15=0; i15<len15; i15++){
 let data58 = data57[i15];
 if(((typeof data58 !== "string") && (!((typeof data58 == "number") && (isFinite(data58))))) && (typeof data58 !== "boolean")){
-const err152 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key28.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i15,schemaPath:"#/properties/network/additionalProperties/properties/Service/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.network.additionalProperties.properties.Service.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
+const err168 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key28.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i15,schemaPath:"#/properties/network/additionalProperties/properties/Service/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.network.additionalProperties.properties.Service.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err152];
+vErrors = [err168];
 }
 else {
-vErrors.push(err152);
+vErrors.push(err168);
 }
 errors++;
 }
 }
 }
 else {
-const err153 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key28.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Service/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err169 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key28.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Service/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err153];
+vErrors = [err169];
 }
 else {
-vErrors.push(err153);
+vErrors.push(err169);
 }
 errors++;
 }
 var _valid7 = _errs179 === errors;
 valid67 = valid67 || _valid7;
 if(!valid67){
-const err154 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key28.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Service/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err170 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key28.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Service/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err154];
+vErrors = [err170];
 }
 else {
-vErrors.push(err154);
+vErrors.push(err170);
 }
 errors++;
 }
@@ -2125,12 +2285,12 @@ vErrors = null;
 }
 }
 else {
-const err155 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service",schemaPath:"#/properties/network/additionalProperties/properties/Service/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err171 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service",schemaPath:"#/properties/network/additionalProperties/properties/Service/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err155];
+vErrors = [err171];
 }
 else {
-vErrors.push(err155);
+vErrors.push(err171);
 }
 errors++;
 }
@@ -2142,24 +2302,24 @@ for(const key29 in data59){
 const _errs185 = errors;
 if(typeof key29 === "string"){
 if(!pattern14.test(key29)){
-const err156 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install",schemaPath:"#/properties/network/additionalProperties/properties/Install/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key29};
+const err172 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install",schemaPath:"#/properties/network/additionalProperties/properties/Install/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key29};
 if(vErrors === null){
-vErrors = [err156];
+vErrors = [err172];
 }
 else {
-vErrors.push(err156);
+vErrors.push(err172);
 }
 errors++;
 }
 }
 var valid70 = _errs185 === errors;
 if(!valid70){
-const err157 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install",schemaPath:"#/properties/network/additionalProperties/properties/Install/propertyNames",keyword:"propertyNames",params:{propertyName: key29},message:"property name must be valid"};
+const err173 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install",schemaPath:"#/properties/network/additionalProperties/properties/Install/propertyNames",keyword:"propertyNames",params:{propertyName: key29},message:"property name must be valid"};
 if(vErrors === null){
-vErrors = [err157];
+vErrors = [err173];
 }
 else {
-vErrors.push(err157);
+vErrors.push(err173);
 }
 errors++;
 }
@@ -2170,12 +2330,12 @@ const _errs188 = errors;
 let valid72 = false;
 const _errs189 = errors;
 if(((typeof data60 !== "string") && (!((typeof data60 == "number") && (isFinite(data60))))) && (typeof data60 !== "boolean")){
-const err158 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Install/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.network.additionalProperties.properties.Install.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
+const err174 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Install/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.network.additionalProperties.properties.Install.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err158];
+vErrors = [err174];
 }
 else {
-vErrors.push(err158);
+vErrors.push(err174);
 }
 errors++;
 }
@@ -2183,13 +2343,23 @@ var _valid8 = _errs189 === errors;
 valid72 = valid72 || _valid8;
 const _errs191 = errors;
 if(Array.isArray(data60)){
-if(data60.length < 1){
-const err159 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Install/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data60.length > 256){
+const err175 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Install/additionalProperties/anyOf/1/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
 if(vErrors === null){
-vErrors = [err159];
+vErrors = [err175];
 }
 else {
-vErrors.push(err159);
+vErrors.push(err175);
+}
+errors++;
+}
+if(data60.length < 1){
+const err176 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Install/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err176];
+}
+else {
+vErrors.push(err176);
 }
 errors++;
 }
@@ -2197,36 +2367,36 @@ const len16 = data60.length;
 for(let i16=0; i16<len16; i16++){
 let data61 = data60[i16];
 if(((typeof data61 !== "string") && (!((typeof data61 == "number") && (isFinite(data61))))) && (typeof data61 !== "boolean")){
-const err160 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i16,schemaPath:"#/properties/network/additionalProperties/properties/Install/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.network.additionalProperties.properties.Install.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
+const err177 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i16,schemaPath:"#/properties/network/additionalProperties/properties/Install/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.network.additionalProperties.properties.Install.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err160];
+vErrors = [err177];
 }
 else {
-vErrors.push(err160);
+vErrors.push(err177);
 }
 errors++;
 }
 }
 }
 else {
-const err161 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Install/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err178 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Install/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err161];
+vErrors = [err178];
 }
 else {
-vErrors.push(err161);
+vErrors.push(err178);
 }
 errors++;
 }
 var _valid8 = _errs191 === errors;
 valid72 = valid72 || _valid8;
 if(!valid72){
-const err162 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Install/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err179 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/properties/Install/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err162];
+vErrors = [err179];
 }
 else {
-vErrors.push(err162);
+vErrors.push(err179);
 }
 errors++;
 }
@@ -2244,36 +2414,36 @@ vErrors = null;
 }
 }
 else {
-const err163 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install",schemaPath:"#/properties/network/additionalProperties/properties/Install/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err180 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install",schemaPath:"#/properties/network/additionalProperties/properties/Install/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err163];
+vErrors = [err180];
 }
 else {
-vErrors.push(err163);
+vErrors.push(err180);
 }
 errors++;
 }
 }
 }
 else {
-const err164 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err181 = {instancePath:instancePath+"/network/" + key21.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/network/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err164];
+vErrors = [err181];
 }
 else {
-vErrors.push(err164);
+vErrors.push(err181);
 }
 errors++;
 }
 }
 }
 else {
-const err165 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err182 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err165];
+vErrors = [err182];
 }
 else {
-vErrors.push(err165);
+vErrors.push(err182);
 }
 errors++;
 }
@@ -2285,24 +2455,24 @@ for(const key31 in data62){
 const _errs197 = errors;
 if(typeof key31 === "string"){
 if(!pattern5.test(key31)){
-const err166 = {instancePath:instancePath+"/volume",schemaPath:"#/properties/volume/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",propertyName:key31};
+const err183 = {instancePath:instancePath+"/volume",schemaPath:"#/properties/volume/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\"",propertyName:key31};
 if(vErrors === null){
-vErrors = [err166];
+vErrors = [err183];
 }
 else {
-vErrors.push(err166);
+vErrors.push(err183);
 }
 errors++;
 }
 }
 var valid75 = _errs197 === errors;
 if(!valid75){
-const err167 = {instancePath:instancePath+"/volume",schemaPath:"#/properties/volume/propertyNames",keyword:"propertyNames",params:{propertyName: key31},message:"property name must be valid"};
+const err184 = {instancePath:instancePath+"/volume",schemaPath:"#/properties/volume/propertyNames",keyword:"propertyNames",params:{propertyName: key31},message:"property name must be valid"};
 if(vErrors === null){
-vErrors = [err167];
+vErrors = [err184];
 }
 else {
-vErrors.push(err167);
+vErrors.push(err184);
 }
 errors++;
 }
@@ -2311,23 +2481,23 @@ for(const key32 in data62){
 let data63 = data62[key32];
 if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
 if(data63.Volume === undefined){
-const err168 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/required",keyword:"required",params:{missingProperty: "Volume"},message:"must have required property '"+"Volume"+"'"};
+const err185 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/required",keyword:"required",params:{missingProperty: "Volume"},message:"must have required property '"+"Volume"+"'"};
 if(vErrors === null){
-vErrors = [err168];
+vErrors = [err185];
 }
 else {
-vErrors.push(err168);
+vErrors.push(err185);
 }
 errors++;
 }
 for(const key33 in data63){
 if(!((((key33 === "Unit") || (key33 === "Volume")) || (key33 === "Service")) || (key33 === "Install"))){
-const err169 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties"};
+const err186 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties"};
 if(vErrors === null){
-vErrors = [err169];
+vErrors = [err186];
 }
 else {
-vErrors.push(err169);
+vErrors.push(err186);
 }
 errors++;
 }
@@ -2339,24 +2509,24 @@ for(const key34 in data64){
 const _errs204 = errors;
 if(typeof key34 === "string"){
 if(!pattern14.test(key34)){
-const err170 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit",schemaPath:"#/properties/volume/additionalProperties/properties/Unit/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key34};
+const err187 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit",schemaPath:"#/properties/volume/additionalProperties/properties/Unit/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key34};
 if(vErrors === null){
-vErrors = [err170];
+vErrors = [err187];
 }
 else {
-vErrors.push(err170);
+vErrors.push(err187);
 }
 errors++;
 }
 }
 var valid78 = _errs204 === errors;
 if(!valid78){
-const err171 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit",schemaPath:"#/properties/volume/additionalProperties/properties/Unit/propertyNames",keyword:"propertyNames",params:{propertyName: key34},message:"property name must be valid"};
+const err188 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit",schemaPath:"#/properties/volume/additionalProperties/properties/Unit/propertyNames",keyword:"propertyNames",params:{propertyName: key34},message:"property name must be valid"};
 if(vErrors === null){
-vErrors = [err171];
+vErrors = [err188];
 }
 else {
-vErrors.push(err171);
+vErrors.push(err188);
 }
 errors++;
 }
@@ -2367,12 +2537,12 @@ const _errs207 = errors;
 let valid80 = false;
 const _errs208 = errors;
 if(((typeof data65 !== "string") && (!((typeof data65 == "number") && (isFinite(data65))))) && (typeof data65 !== "boolean")){
-const err172 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Unit/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.volume.additionalProperties.properties.Unit.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
+const err189 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Unit/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.volume.additionalProperties.properties.Unit.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err172];
+vErrors = [err189];
 }
 else {
-vErrors.push(err172);
+vErrors.push(err189);
 }
 errors++;
 }
@@ -2380,13 +2550,23 @@ var _valid9 = _errs208 === errors;
 valid80 = valid80 || _valid9;
 const _errs210 = errors;
 if(Array.isArray(data65)){
-if(data65.length < 1){
-const err173 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Unit/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data65.length > 256){
+const err190 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Unit/additionalProperties/anyOf/1/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
 if(vErrors === null){
-vErrors = [err173];
+vErrors = [err190];
 }
 else {
-vErrors.push(err173);
+vErrors.push(err190);
+}
+errors++;
+}
+if(data65.length < 1){
+const err191 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Unit/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err191];
+}
+else {
+vErrors.push(err191);
 }
 errors++;
 }
@@ -2394,36 +2574,36 @@ const len17 = data65.length;
 for(let i17=0; i17<len17; i17++){
 let data66 = data65[i17];
 if(((typeof data66 !== "string") && (!((typeof data66 == "number") && (isFinite(data66))))) && (typeof data66 !== "boolean")){
-const err174 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i17,schemaPath:"#/properties/volume/additionalProperties/properties/Unit/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.volume.additionalProperties.properties.Unit.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
+const err192 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i17,schemaPath:"#/properties/volume/additionalProperties/properties/Unit/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.volume.additionalProperties.properties.Unit.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err174];
+vErrors = [err192];
 }
 else {
-vErrors.push(err174);
+vErrors.push(err192);
 }
 errors++;
 }
 }
 }
 else {
-const err175 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Unit/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err193 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Unit/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err175];
+vErrors = [err193];
 }
 else {
-vErrors.push(err175);
+vErrors.push(err193);
 }
 errors++;
 }
 var _valid9 = _errs210 === errors;
 valid80 = valid80 || _valid9;
 if(!valid80){
-const err176 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Unit/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err194 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Unit/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err176];
+vErrors = [err194];
 }
 else {
-vErrors.push(err176);
+vErrors.push(err194);
 }
 errors++;
 }
@@ -2441,12 +2621,12 @@ vErrors = null;
 }
 }
 else {
-const err177 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit",schemaPath:"#/properties/volume/additionalProperties/properties/Unit/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err195 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit",schemaPath:"#/properties/volume/additionalProperties/properties/Unit/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err177];
+vErrors = [err195];
 }
 else {
-vErrors.push(err177);
+vErrors.push(err195);
 }
 errors++;
 }
@@ -2458,24 +2638,24 @@ for(const key36 in data67){
 const _errs216 = errors;
 if(typeof key36 === "string"){
 if(!pattern14.test(key36)){
-const err178 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Volume",schemaPath:"#/properties/volume/additionalProperties/properties/Volume/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key36};
+const err196 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Volume",schemaPath:"#/properties/volume/additionalProperties/properties/Volume/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key36};
 if(vErrors === null){
-vErrors = [err178];
+vErrors = [err196];
 }
 else {
-vErrors.push(err178);
+vErrors.push(err196);
 }
 errors++;
 }
 }
 var valid83 = _errs216 === errors;
 if(!valid83){
-const err179 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Volume",schemaPath:"#/properties/volume/additionalProperties/properties/Volume/propertyNames",keyword:"propertyNames",params:{propertyName: key36},message:"property name must be valid"};
+const err197 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Volume",schemaPath:"#/properties/volume/additionalProperties/properties/Volume/propertyNames",keyword:"propertyNames",params:{propertyName: key36},message:"property name must be valid"};
 if(vErrors === null){
-vErrors = [err179];
+vErrors = [err197];
 }
 else {
-vErrors.push(err179);
+vErrors.push(err197);
 }
 errors++;
 }
@@ -2486,12 +2666,12 @@ const _errs219 = errors;
 let valid85 = false;
 const _errs220 = errors;
 if(((typeof data68 !== "string") && (!((typeof data68 == "number") && (isFinite(data68))))) && (typeof data68 !== "boolean")){
-const err180 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Volume/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Volume/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.volume.additionalProperties.properties.Volume.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
+const err198 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Volume/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Volume/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.volume.additionalProperties.properties.Volume.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err180];
+vErrors = [err198];
 }
 else {
-vErrors.push(err180);
+vErrors.push(err198);
 }
 errors++;
 }
@@ -2499,13 +2679,23 @@ var _valid10 = _errs220 === errors;
 valid85 = valid85 || _valid10;
 const _errs222 = errors;
 if(Array.isArray(data68)){
-if(data68.length < 1){
-const err181 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Volume/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Volume/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data68.length > 256){
+const err199 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Volume/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Volume/additionalProperties/anyOf/1/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
 if(vErrors === null){
-vErrors = [err181];
+vErrors = [err199];
 }
 else {
-vErrors.push(err181);
+vErrors.push(err199);
+}
+errors++;
+}
+if(data68.length < 1){
+const err200 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Volume/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Volume/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err200];
+}
+else {
+vErrors.push(err200);
 }
 errors++;
 }
@@ -2513,36 +2703,36 @@ const len18 = data68.length;
 for(let i18=0; i18<len18; i18++){
 let data69 = data68[i18];
 if(((typeof data69 !== "string") && (!((typeof data69 == "number") && (isFinite(data69))))) && (typeof data69 !== "boolean")){
-const err182 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Volume/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i18,schemaPath:"#/properties/volume/additionalProperties/properties/Volume/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.volume.additionalProperties.properties.Volume.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
+const err201 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Volume/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i18,schemaPath:"#/properties/volume/additionalProperties/properties/Volume/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.volume.additionalProperties.properties.Volume.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err182];
+vErrors = [err201];
 }
 else {
-vErrors.push(err182);
+vErrors.push(err201);
 }
 errors++;
 }
 }
 }
 else {
-const err183 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Volume/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Volume/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err202 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Volume/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Volume/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err183];
+vErrors = [err202];
 }
 else {
-vErrors.push(err183);
+vErrors.push(err202);
 }
 errors++;
 }
 var _valid10 = _errs222 === errors;
 valid85 = valid85 || _valid10;
 if(!valid85){
-const err184 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Volume/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Volume/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err203 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Volume/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Volume/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err184];
+vErrors = [err203];
 }
 else {
-vErrors.push(err184);
+vErrors.push(err203);
 }
 errors++;
 }
@@ -2560,12 +2750,12 @@ vErrors = null;
 }
 }
 else {
-const err185 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Volume",schemaPath:"#/properties/volume/additionalProperties/properties/Volume/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err204 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Volume",schemaPath:"#/properties/volume/additionalProperties/properties/Volume/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err185];
+vErrors = [err204];
 }
 else {
-vErrors.push(err185);
+vErrors.push(err204);
 }
 errors++;
 }
@@ -2577,24 +2767,24 @@ for(const key38 in data70){
 const _errs228 = errors;
 if(typeof key38 === "string"){
 if(!pattern14.test(key38)){
-const err186 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service",schemaPath:"#/properties/volume/additionalProperties/properties/Service/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key38};
+const err205 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service",schemaPath:"#/properties/volume/additionalProperties/properties/Service/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key38};
 if(vErrors === null){
-vErrors = [err186];
+vErrors = [err205];
 }
 else {
-vErrors.push(err186);
+vErrors.push(err205);
 }
 errors++;
 }
 }
 var valid88 = _errs228 === errors;
 if(!valid88){
-const err187 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service",schemaPath:"#/properties/volume/additionalProperties/properties/Service/propertyNames",keyword:"propertyNames",params:{propertyName: key38},message:"property name must be valid"};
+const err206 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service",schemaPath:"#/properties/volume/additionalProperties/properties/Service/propertyNames",keyword:"propertyNames",params:{propertyName: key38},message:"property name must be valid"};
 if(vErrors === null){
-vErrors = [err187];
+vErrors = [err206];
 }
 else {
-vErrors.push(err187);
+vErrors.push(err206);
 }
 errors++;
 }
@@ -2605,12 +2795,12 @@ const _errs231 = errors;
 let valid90 = false;
 const _errs232 = errors;
 if(((typeof data71 !== "string") && (!((typeof data71 == "number") && (isFinite(data71))))) && (typeof data71 !== "boolean")){
-const err188 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Service/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.volume.additionalProperties.properties.Service.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
+const err207 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Service/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.volume.additionalProperties.properties.Service.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err188];
+vErrors = [err207];
 }
 else {
-vErrors.push(err188);
+vErrors.push(err207);
 }
 errors++;
 }
@@ -2618,13 +2808,23 @@ var _valid11 = _errs232 === errors;
 valid90 = valid90 || _valid11;
 const _errs234 = errors;
 if(Array.isArray(data71)){
-if(data71.length < 1){
-const err189 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Service/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data71.length > 256){
+const err208 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Service/additionalProperties/anyOf/1/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
 if(vErrors === null){
-vErrors = [err189];
+vErrors = [err208];
 }
 else {
-vErrors.push(err189);
+vErrors.push(err208);
+}
+errors++;
+}
+if(data71.length < 1){
+const err209 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Service/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err209];
+}
+else {
+vErrors.push(err209);
 }
 errors++;
 }
@@ -2632,36 +2832,36 @@ const len19 = data71.length;
 for(let i19=0; i19<len19; i19++){
 let data72 = data71[i19];
 if(((typeof data72 !== "string") && (!((typeof data72 == "number") && (isFinite(data72))))) && (typeof data72 !== "boolean")){
-const err190 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key39.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i19,schemaPath:"#/properties/volume/additionalProperties/properties/Service/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.volume.additionalProperties.properties.Service.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
+const err210 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key39.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i19,schemaPath:"#/properties/volume/additionalProperties/properties/Service/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.volume.additionalProperties.properties.Service.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err190];
+vErrors = [err210];
 }
 else {
-vErrors.push(err190);
+vErrors.push(err210);
 }
 errors++;
 }
 }
 }
 else {
-const err191 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Service/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err211 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Service/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err191];
+vErrors = [err211];
 }
 else {
-vErrors.push(err191);
+vErrors.push(err211);
 }
 errors++;
 }
 var _valid11 = _errs234 === errors;
 valid90 = valid90 || _valid11;
 if(!valid90){
-const err192 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Service/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err212 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Service/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err192];
+vErrors = [err212];
 }
 else {
-vErrors.push(err192);
+vErrors.push(err212);
 }
 errors++;
 }
@@ -2679,12 +2879,12 @@ vErrors = null;
 }
 }
 else {
-const err193 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service",schemaPath:"#/properties/volume/additionalProperties/properties/Service/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err213 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service",schemaPath:"#/properties/volume/additionalProperties/properties/Service/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err193];
+vErrors = [err213];
 }
 else {
-vErrors.push(err193);
+vErrors.push(err213);
 }
 errors++;
 }
@@ -2696,24 +2896,24 @@ for(const key40 in data73){
 const _errs240 = errors;
 if(typeof key40 === "string"){
 if(!pattern14.test(key40)){
-const err194 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install",schemaPath:"#/properties/volume/additionalProperties/properties/Install/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key40};
+const err214 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install",schemaPath:"#/properties/volume/additionalProperties/properties/Install/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key40};
 if(vErrors === null){
-vErrors = [err194];
+vErrors = [err214];
 }
 else {
-vErrors.push(err194);
+vErrors.push(err214);
 }
 errors++;
 }
 }
 var valid93 = _errs240 === errors;
 if(!valid93){
-const err195 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install",schemaPath:"#/properties/volume/additionalProperties/properties/Install/propertyNames",keyword:"propertyNames",params:{propertyName: key40},message:"property name must be valid"};
+const err215 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install",schemaPath:"#/properties/volume/additionalProperties/properties/Install/propertyNames",keyword:"propertyNames",params:{propertyName: key40},message:"property name must be valid"};
 if(vErrors === null){
-vErrors = [err195];
+vErrors = [err215];
 }
 else {
-vErrors.push(err195);
+vErrors.push(err215);
 }
 errors++;
 }
@@ -2724,12 +2924,12 @@ const _errs243 = errors;
 let valid95 = false;
 const _errs244 = errors;
 if(((typeof data74 !== "string") && (!((typeof data74 == "number") && (isFinite(data74))))) && (typeof data74 !== "boolean")){
-const err196 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Install/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.volume.additionalProperties.properties.Install.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
+const err216 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Install/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.volume.additionalProperties.properties.Install.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err196];
+vErrors = [err216];
 }
 else {
-vErrors.push(err196);
+vErrors.push(err216);
 }
 errors++;
 }
@@ -2737,13 +2937,23 @@ var _valid12 = _errs244 === errors;
 valid95 = valid95 || _valid12;
 const _errs246 = errors;
 if(Array.isArray(data74)){
-if(data74.length < 1){
-const err197 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Install/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data74.length > 256){
+const err217 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Install/additionalProperties/anyOf/1/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
 if(vErrors === null){
-vErrors = [err197];
+vErrors = [err217];
 }
 else {
-vErrors.push(err197);
+vErrors.push(err217);
+}
+errors++;
+}
+if(data74.length < 1){
+const err218 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Install/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err218];
+}
+else {
+vErrors.push(err218);
 }
 errors++;
 }
@@ -2751,36 +2961,36 @@ const len20 = data74.length;
 for(let i20=0; i20<len20; i20++){
 let data75 = data74[i20];
 if(((typeof data75 !== "string") && (!((typeof data75 == "number") && (isFinite(data75))))) && (typeof data75 !== "boolean")){
-const err198 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key41.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i20,schemaPath:"#/properties/volume/additionalProperties/properties/Install/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.volume.additionalProperties.properties.Install.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
+const err219 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key41.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i20,schemaPath:"#/properties/volume/additionalProperties/properties/Install/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.volume.additionalProperties.properties.Install.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err198];
+vErrors = [err219];
 }
 else {
-vErrors.push(err198);
+vErrors.push(err219);
 }
 errors++;
 }
 }
 }
 else {
-const err199 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Install/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err220 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Install/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err199];
+vErrors = [err220];
 }
 else {
-vErrors.push(err199);
+vErrors.push(err220);
 }
 errors++;
 }
 var _valid12 = _errs246 === errors;
 valid95 = valid95 || _valid12;
 if(!valid95){
-const err200 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Install/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err221 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/properties/Install/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err200];
+vErrors = [err221];
 }
 else {
-vErrors.push(err200);
+vErrors.push(err221);
 }
 errors++;
 }
@@ -2798,36 +3008,36 @@ vErrors = null;
 }
 }
 else {
-const err201 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install",schemaPath:"#/properties/volume/additionalProperties/properties/Install/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err222 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install",schemaPath:"#/properties/volume/additionalProperties/properties/Install/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err201];
+vErrors = [err222];
 }
 else {
-vErrors.push(err201);
+vErrors.push(err222);
 }
 errors++;
 }
 }
 }
 else {
-const err202 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err223 = {instancePath:instancePath+"/volume/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/volume/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err202];
+vErrors = [err223];
 }
 else {
-vErrors.push(err202);
+vErrors.push(err223);
 }
 errors++;
 }
 }
 }
 else {
-const err203 = {instancePath:instancePath+"/volume",schemaPath:"#/properties/volume/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err224 = {instancePath:instancePath+"/volume",schemaPath:"#/properties/volume/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err203];
+vErrors = [err224];
 }
 else {
-vErrors.push(err203);
+vErrors.push(err224);
 }
 errors++;
 }
@@ -2839,24 +3049,24 @@ for(const key42 in data76){
 const _errs252 = errors;
 if(typeof key42 === "string"){
 if(!pattern5.test(key42)){
-const err204 = {instancePath:instancePath+"/build",schemaPath:"#/properties/build/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",propertyName:key42};
+const err225 = {instancePath:instancePath+"/build",schemaPath:"#/properties/build/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\"",propertyName:key42};
 if(vErrors === null){
-vErrors = [err204];
+vErrors = [err225];
 }
 else {
-vErrors.push(err204);
+vErrors.push(err225);
 }
 errors++;
 }
 }
 var valid98 = _errs252 === errors;
 if(!valid98){
-const err205 = {instancePath:instancePath+"/build",schemaPath:"#/properties/build/propertyNames",keyword:"propertyNames",params:{propertyName: key42},message:"property name must be valid"};
+const err226 = {instancePath:instancePath+"/build",schemaPath:"#/properties/build/propertyNames",keyword:"propertyNames",params:{propertyName: key42},message:"property name must be valid"};
 if(vErrors === null){
-vErrors = [err205];
+vErrors = [err226];
 }
 else {
-vErrors.push(err205);
+vErrors.push(err226);
 }
 errors++;
 }
@@ -2865,23 +3075,23 @@ for(const key43 in data76){
 let data77 = data76[key43];
 if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
 if(data77.Build === undefined){
-const err206 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/required",keyword:"required",params:{missingProperty: "Build"},message:"must have required property '"+"Build"+"'"};
+const err227 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/required",keyword:"required",params:{missingProperty: "Build"},message:"must have required property '"+"Build"+"'"};
 if(vErrors === null){
-vErrors = [err206];
+vErrors = [err227];
 }
 else {
-vErrors.push(err206);
+vErrors.push(err227);
 }
 errors++;
 }
 for(const key44 in data77){
 if(!((((key44 === "Unit") || (key44 === "Build")) || (key44 === "Service")) || (key44 === "Install"))){
-const err207 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties"};
+const err228 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties"};
 if(vErrors === null){
-vErrors = [err207];
+vErrors = [err228];
 }
 else {
-vErrors.push(err207);
+vErrors.push(err228);
 }
 errors++;
 }
@@ -2893,24 +3103,24 @@ for(const key45 in data78){
 const _errs259 = errors;
 if(typeof key45 === "string"){
 if(!pattern14.test(key45)){
-const err208 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit",schemaPath:"#/properties/build/additionalProperties/properties/Unit/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key45};
+const err229 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit",schemaPath:"#/properties/build/additionalProperties/properties/Unit/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key45};
 if(vErrors === null){
-vErrors = [err208];
+vErrors = [err229];
 }
 else {
-vErrors.push(err208);
+vErrors.push(err229);
 }
 errors++;
 }
 }
 var valid101 = _errs259 === errors;
 if(!valid101){
-const err209 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit",schemaPath:"#/properties/build/additionalProperties/properties/Unit/propertyNames",keyword:"propertyNames",params:{propertyName: key45},message:"property name must be valid"};
+const err230 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit",schemaPath:"#/properties/build/additionalProperties/properties/Unit/propertyNames",keyword:"propertyNames",params:{propertyName: key45},message:"property name must be valid"};
 if(vErrors === null){
-vErrors = [err209];
+vErrors = [err230];
 }
 else {
-vErrors.push(err209);
+vErrors.push(err230);
 }
 errors++;
 }
@@ -2921,12 +3131,12 @@ const _errs262 = errors;
 let valid103 = false;
 const _errs263 = errors;
 if(((typeof data79 !== "string") && (!((typeof data79 == "number") && (isFinite(data79))))) && (typeof data79 !== "boolean")){
-const err210 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key46.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Unit/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.build.additionalProperties.properties.Unit.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
+const err231 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key46.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Unit/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.build.additionalProperties.properties.Unit.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err210];
+vErrors = [err231];
 }
 else {
-vErrors.push(err210);
+vErrors.push(err231);
 }
 errors++;
 }
@@ -2934,13 +3144,23 @@ var _valid13 = _errs263 === errors;
 valid103 = valid103 || _valid13;
 const _errs265 = errors;
 if(Array.isArray(data79)){
-if(data79.length < 1){
-const err211 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key46.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Unit/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data79.length > 256){
+const err232 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key46.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Unit/additionalProperties/anyOf/1/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
 if(vErrors === null){
-vErrors = [err211];
+vErrors = [err232];
 }
 else {
-vErrors.push(err211);
+vErrors.push(err232);
+}
+errors++;
+}
+if(data79.length < 1){
+const err233 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key46.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Unit/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err233];
+}
+else {
+vErrors.push(err233);
 }
 errors++;
 }
@@ -2948,36 +3168,36 @@ const len21 = data79.length;
 for(let i21=0; i21<len21; i21++){
 let data80 = data79[i21];
 if(((typeof data80 !== "string") && (!((typeof data80 == "number") && (isFinite(data80))))) && (typeof data80 !== "boolean")){
-const err212 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key46.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i21,schemaPath:"#/properties/build/additionalProperties/properties/Unit/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.build.additionalProperties.properties.Unit.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
+const err234 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key46.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i21,schemaPath:"#/properties/build/additionalProperties/properties/Unit/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.build.additionalProperties.properties.Unit.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err212];
+vErrors = [err234];
 }
 else {
-vErrors.push(err212);
+vErrors.push(err234);
 }
 errors++;
 }
 }
 }
 else {
-const err213 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key46.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Unit/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err235 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key46.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Unit/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err213];
+vErrors = [err235];
 }
 else {
-vErrors.push(err213);
+vErrors.push(err235);
 }
 errors++;
 }
 var _valid13 = _errs265 === errors;
 valid103 = valid103 || _valid13;
 if(!valid103){
-const err214 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key46.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Unit/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err236 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit/" + key46.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Unit/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err214];
+vErrors = [err236];
 }
 else {
-vErrors.push(err214);
+vErrors.push(err236);
 }
 errors++;
 }
@@ -2995,12 +3215,12 @@ vErrors = null;
 }
 }
 else {
-const err215 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit",schemaPath:"#/properties/build/additionalProperties/properties/Unit/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err237 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Unit",schemaPath:"#/properties/build/additionalProperties/properties/Unit/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err215];
+vErrors = [err237];
 }
 else {
-vErrors.push(err215);
+vErrors.push(err237);
 }
 errors++;
 }
@@ -3012,24 +3232,24 @@ for(const key47 in data81){
 const _errs271 = errors;
 if(typeof key47 === "string"){
 if(!pattern14.test(key47)){
-const err216 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Build",schemaPath:"#/properties/build/additionalProperties/properties/Build/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key47};
+const err238 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Build",schemaPath:"#/properties/build/additionalProperties/properties/Build/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key47};
 if(vErrors === null){
-vErrors = [err216];
+vErrors = [err238];
 }
 else {
-vErrors.push(err216);
+vErrors.push(err238);
 }
 errors++;
 }
 }
 var valid106 = _errs271 === errors;
 if(!valid106){
-const err217 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Build",schemaPath:"#/properties/build/additionalProperties/properties/Build/propertyNames",keyword:"propertyNames",params:{propertyName: key47},message:"property name must be valid"};
+const err239 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Build",schemaPath:"#/properties/build/additionalProperties/properties/Build/propertyNames",keyword:"propertyNames",params:{propertyName: key47},message:"property name must be valid"};
 if(vErrors === null){
-vErrors = [err217];
+vErrors = [err239];
 }
 else {
-vErrors.push(err217);
+vErrors.push(err239);
 }
 errors++;
 }
@@ -3040,12 +3260,12 @@ const _errs274 = errors;
 let valid108 = false;
 const _errs275 = errors;
 if(((typeof data82 !== "string") && (!((typeof data82 == "number") && (isFinite(data82))))) && (typeof data82 !== "boolean")){
-const err218 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Build/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Build/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.build.additionalProperties.properties.Build.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
+const err240 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Build/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Build/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.build.additionalProperties.properties.Build.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err218];
+vErrors = [err240];
 }
 else {
-vErrors.push(err218);
+vErrors.push(err240);
 }
 errors++;
 }
@@ -3053,13 +3273,23 @@ var _valid14 = _errs275 === errors;
 valid108 = valid108 || _valid14;
 const _errs277 = errors;
 if(Array.isArray(data82)){
-if(data82.length < 1){
-const err219 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Build/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Build/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data82.length > 256){
+const err241 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Build/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Build/additionalProperties/anyOf/1/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
 if(vErrors === null){
-vErrors = [err219];
+vErrors = [err241];
 }
 else {
-vErrors.push(err219);
+vErrors.push(err241);
+}
+errors++;
+}
+if(data82.length < 1){
+const err242 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Build/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Build/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err242];
+}
+else {
+vErrors.push(err242);
 }
 errors++;
 }
@@ -3067,36 +3297,36 @@ const len22 = data82.length;
 for(let i22=0; i22<len22; i22++){
 let data83 = data82[i22];
 if(((typeof data83 !== "string") && (!((typeof data83 == "number") && (isFinite(data83))))) && (typeof data83 !== "boolean")){
-const err220 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Build/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i22,schemaPath:"#/properties/build/additionalProperties/properties/Build/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.build.additionalProperties.properties.Build.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
+const err243 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Build/" + key48.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i22,schemaPath:"#/properties/build/additionalProperties/properties/Build/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.build.additionalProperties.properties.Build.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err220];
+vErrors = [err243];
 }
 else {
-vErrors.push(err220);
+vErrors.push(err243);
 }
 errors++;
 }
 }
 }
 else {
-const err221 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Build/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Build/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err244 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Build/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Build/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err221];
+vErrors = [err244];
 }
 else {
-vErrors.push(err221);
+vErrors.push(err244);
 }
 errors++;
 }
 var _valid14 = _errs277 === errors;
 valid108 = valid108 || _valid14;
 if(!valid108){
-const err222 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Build/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Build/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err245 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Build/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Build/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err222];
+vErrors = [err245];
 }
 else {
-vErrors.push(err222);
+vErrors.push(err245);
 }
 errors++;
 }
@@ -3114,12 +3344,12 @@ vErrors = null;
 }
 }
 else {
-const err223 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Build",schemaPath:"#/properties/build/additionalProperties/properties/Build/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err246 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Build",schemaPath:"#/properties/build/additionalProperties/properties/Build/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err223];
+vErrors = [err246];
 }
 else {
-vErrors.push(err223);
+vErrors.push(err246);
 }
 errors++;
 }
@@ -3131,24 +3361,24 @@ for(const key49 in data84){
 const _errs283 = errors;
 if(typeof key49 === "string"){
 if(!pattern14.test(key49)){
-const err224 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service",schemaPath:"#/properties/build/additionalProperties/properties/Service/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key49};
+const err247 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service",schemaPath:"#/properties/build/additionalProperties/properties/Service/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key49};
 if(vErrors === null){
-vErrors = [err224];
+vErrors = [err247];
 }
 else {
-vErrors.push(err224);
+vErrors.push(err247);
 }
 errors++;
 }
 }
 var valid111 = _errs283 === errors;
 if(!valid111){
-const err225 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service",schemaPath:"#/properties/build/additionalProperties/properties/Service/propertyNames",keyword:"propertyNames",params:{propertyName: key49},message:"property name must be valid"};
+const err248 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service",schemaPath:"#/properties/build/additionalProperties/properties/Service/propertyNames",keyword:"propertyNames",params:{propertyName: key49},message:"property name must be valid"};
 if(vErrors === null){
-vErrors = [err225];
+vErrors = [err248];
 }
 else {
-vErrors.push(err225);
+vErrors.push(err248);
 }
 errors++;
 }
@@ -3159,12 +3389,12 @@ const _errs286 = errors;
 let valid113 = false;
 const _errs287 = errors;
 if(((typeof data85 !== "string") && (!((typeof data85 == "number") && (isFinite(data85))))) && (typeof data85 !== "boolean")){
-const err226 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key50.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Service/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.build.additionalProperties.properties.Service.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
+const err249 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key50.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Service/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.build.additionalProperties.properties.Service.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err226];
+vErrors = [err249];
 }
 else {
-vErrors.push(err226);
+vErrors.push(err249);
 }
 errors++;
 }
@@ -3172,13 +3402,23 @@ var _valid15 = _errs287 === errors;
 valid113 = valid113 || _valid15;
 const _errs289 = errors;
 if(Array.isArray(data85)){
-if(data85.length < 1){
-const err227 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key50.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Service/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data85.length > 256){
+const err250 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key50.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Service/additionalProperties/anyOf/1/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
 if(vErrors === null){
-vErrors = [err227];
+vErrors = [err250];
 }
 else {
-vErrors.push(err227);
+vErrors.push(err250);
+}
+errors++;
+}
+if(data85.length < 1){
+const err251 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key50.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Service/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err251];
+}
+else {
+vErrors.push(err251);
 }
 errors++;
 }
@@ -3186,36 +3426,36 @@ const len23 = data85.length;
 for(let i23=0; i23<len23; i23++){
 let data86 = data85[i23];
 if(((typeof data86 !== "string") && (!((typeof data86 == "number") && (isFinite(data86))))) && (typeof data86 !== "boolean")){
-const err228 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i23,schemaPath:"#/properties/build/additionalProperties/properties/Service/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.build.additionalProperties.properties.Service.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
+const err252 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key50.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i23,schemaPath:"#/properties/build/additionalProperties/properties/Service/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.build.additionalProperties.properties.Service.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err228];
+vErrors = [err252];
 }
 else {
-vErrors.push(err228);
+vErrors.push(err252);
 }
 errors++;
 }
 }
 }
 else {
-const err229 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key50.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Service/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err253 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key50.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Service/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err229];
+vErrors = [err253];
 }
 else {
-vErrors.push(err229);
+vErrors.push(err253);
 }
 errors++;
 }
 var _valid15 = _errs289 === errors;
 valid113 = valid113 || _valid15;
 if(!valid113){
-const err230 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key50.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Service/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err254 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service/" + key50.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Service/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err230];
+vErrors = [err254];
 }
 else {
-vErrors.push(err230);
+vErrors.push(err254);
 }
 errors++;
 }
@@ -3233,12 +3473,12 @@ vErrors = null;
 }
 }
 else {
-const err231 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service",schemaPath:"#/properties/build/additionalProperties/properties/Service/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err255 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Service",schemaPath:"#/properties/build/additionalProperties/properties/Service/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err231];
+vErrors = [err255];
 }
 else {
-vErrors.push(err231);
+vErrors.push(err255);
 }
 errors++;
 }
@@ -3250,24 +3490,24 @@ for(const key51 in data87){
 const _errs295 = errors;
 if(typeof key51 === "string"){
 if(!pattern14.test(key51)){
-const err232 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install",schemaPath:"#/properties/build/additionalProperties/properties/Install/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key51};
+const err256 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install",schemaPath:"#/properties/build/additionalProperties/properties/Install/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\"",propertyName:key51};
 if(vErrors === null){
-vErrors = [err232];
+vErrors = [err256];
 }
 else {
-vErrors.push(err232);
+vErrors.push(err256);
 }
 errors++;
 }
 }
 var valid116 = _errs295 === errors;
 if(!valid116){
-const err233 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install",schemaPath:"#/properties/build/additionalProperties/properties/Install/propertyNames",keyword:"propertyNames",params:{propertyName: key51},message:"property name must be valid"};
+const err257 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install",schemaPath:"#/properties/build/additionalProperties/properties/Install/propertyNames",keyword:"propertyNames",params:{propertyName: key51},message:"property name must be valid"};
 if(vErrors === null){
-vErrors = [err233];
+vErrors = [err257];
 }
 else {
-vErrors.push(err233);
+vErrors.push(err257);
 }
 errors++;
 }
@@ -3278,12 +3518,12 @@ const _errs298 = errors;
 let valid118 = false;
 const _errs299 = errors;
 if(((typeof data88 !== "string") && (!((typeof data88 == "number") && (isFinite(data88))))) && (typeof data88 !== "boolean")){
-const err234 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key52.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Install/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.build.additionalProperties.properties.Install.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
+const err258 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key52.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Install/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema31.properties.build.additionalProperties.properties.Install.additionalProperties.anyOf[0].type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err234];
+vErrors = [err258];
 }
 else {
-vErrors.push(err234);
+vErrors.push(err258);
 }
 errors++;
 }
@@ -3291,13 +3531,23 @@ var _valid16 = _errs299 === errors;
 valid118 = valid118 || _valid16;
 const _errs301 = errors;
 if(Array.isArray(data88)){
-if(data88.length < 1){
-const err235 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key52.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Install/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data88.length > 256){
+const err259 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key52.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Install/additionalProperties/anyOf/1/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
 if(vErrors === null){
-vErrors = [err235];
+vErrors = [err259];
 }
 else {
-vErrors.push(err235);
+vErrors.push(err259);
+}
+errors++;
+}
+if(data88.length < 1){
+const err260 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key52.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Install/additionalProperties/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err260];
+}
+else {
+vErrors.push(err260);
 }
 errors++;
 }
@@ -3305,36 +3555,36 @@ const len24 = data88.length;
 for(let i24=0; i24<len24; i24++){
 let data89 = data88[i24];
 if(((typeof data89 !== "string") && (!((typeof data89 == "number") && (isFinite(data89))))) && (typeof data89 !== "boolean")){
-const err236 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key52.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i24,schemaPath:"#/properties/build/additionalProperties/properties/Install/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.build.additionalProperties.properties.Install.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
+const err261 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key52.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i24,schemaPath:"#/properties/build/additionalProperties/properties/Install/additionalProperties/anyOf/1/items/type",keyword:"type",params:{type: schema31.properties.build.additionalProperties.properties.Install.additionalProperties.anyOf[1].items.type},message:"must be string,number,boolean"};
 if(vErrors === null){
-vErrors = [err236];
+vErrors = [err261];
 }
 else {
-vErrors.push(err236);
+vErrors.push(err261);
 }
 errors++;
 }
 }
 }
 else {
-const err237 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key52.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Install/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err262 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key52.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Install/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err237];
+vErrors = [err262];
 }
 else {
-vErrors.push(err237);
+vErrors.push(err262);
 }
 errors++;
 }
 var _valid16 = _errs301 === errors;
 valid118 = valid118 || _valid16;
 if(!valid118){
-const err238 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key52.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Install/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err263 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install/" + key52.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/properties/Install/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err238];
+vErrors = [err263];
 }
 else {
-vErrors.push(err238);
+vErrors.push(err263);
 }
 errors++;
 }
@@ -3352,48 +3602,48 @@ vErrors = null;
 }
 }
 else {
-const err239 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install",schemaPath:"#/properties/build/additionalProperties/properties/Install/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err264 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1")+"/Install",schemaPath:"#/properties/build/additionalProperties/properties/Install/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err239];
+vErrors = [err264];
 }
 else {
-vErrors.push(err239);
+vErrors.push(err264);
 }
 errors++;
 }
 }
 }
 else {
-const err240 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err265 = {instancePath:instancePath+"/build/" + key43.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/build/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err240];
+vErrors = [err265];
 }
 else {
-vErrors.push(err240);
+vErrors.push(err265);
 }
 errors++;
 }
 }
 }
 else {
-const err241 = {instancePath:instancePath+"/build",schemaPath:"#/properties/build/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err266 = {instancePath:instancePath+"/build",schemaPath:"#/properties/build/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err241];
+vErrors = [err266];
 }
 else {
-vErrors.push(err241);
+vErrors.push(err266);
 }
 errors++;
 }
 }
 }
 else {
-const err242 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err267 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err242];
+vErrors = [err267];
 }
 else {
-vErrors.push(err242);
+vErrors.push(err267);
 }
 errors++;
 }

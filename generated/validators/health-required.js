@@ -3,8 +3,8 @@
 
 export const validate = validate20;
 export default validate20;
-const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:atomicnix:schema:health-required","title":"health-required.json","description":"required units","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9_-]+\\.service$","description":"one service unit name"},"minItems":1,"uniqueItems":true};
-const pattern4 = new RegExp("^[A-Za-z0-9_-]+\\.service$", "u");
+const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:atomicnix:schema:health-required","title":"health-required.json","description":"required units","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9_-]{1,64}(\\.service)?$","description":"one service unit name, or a container name as configured (the seed's form)"},"minItems":1,"uniqueItems":true};
+const pattern4 = new RegExp("^[A-Za-z0-9_-]{1,64}(\\.service)?$", "u");
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="urn:atomicnix:schema:health-required" */;
@@ -33,7 +33,7 @@ for(let i0=0; i0<len0; i0++){
 let data0 = data[i0];
 if(typeof data0 === "string"){
 if(!pattern4.test(data0)){
-const err1 = {instancePath:instancePath+"/" + i0,schemaPath:"#/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+\\.service$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+\\.service$"+"\""};
+const err1 = {instancePath:instancePath+"/" + i0,schemaPath:"#/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}(\\.service)?$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}(\\.service)?$"+"\""};
 if(vErrors === null){
 vErrors = [err1];
 }

@@ -521,7 +521,7 @@ scenario("upgrade.download.success", SLOW, async ({ context }) => {
   mkdirSync(updates, { recursive: true });
   const bundle = sharedBundle(join(updates, "next.raucb"), { boot: build.bootVfat!, rootfs: build.rootfs!, version: "25.11.3.twin", certs: certs(build, "dev") });
   const offered = await fileSha256(bundle);
-  updateServer = spawn("node", [join(import.meta.dirname, "../../bin/atomicnix.js"), "update-server", "--dir", updates, "--port", String(l.updatePort), "--host", "127.0.0.1", "--keyring", build.certs + "/dev.ca.cert.pem"], { stdio: ["ignore", "pipe", "pipe"] });
+  updateServer = spawn("node", [join(import.meta.dirname, "../../bin/atomicnix.js"), "update-server", "--dir", updates, "--port", String(l.updatePort), "--host", "127.0.0.1", "--keyring", build.certs + "/dev.ca.cert.pem", "--compatible", "atomicnix-twin"], { stdio: ["ignore", "pipe", "pipe"] });
   let serverLog = "";
   updateServer.stdout!.on("data", (d: Buffer) => (serverLog += d.toString()));
   updateServer.stderr!.on("data", (d: Buffer) => (serverLog += d.toString()));

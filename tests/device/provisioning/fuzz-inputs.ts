@@ -30,9 +30,10 @@ const PORTS = ["1", "22", "443", "65535", "0", "65536", "80.5", "true", '"443"',
 const HOSTS = ["local", "Site.Example.", "-bad", "a..b", "under_score", "gw", "GW", "x".repeat(64), "ok.example"];
 const IPS = ["172.20.30.1/24", "10.50.0.1/24", "10.50.0.1/16", "10.50.0.0/24", "127.0.0.1/24", "224.0.0.1/24", "10.050.0.1/24", "300.1.1.1/24", "10.50.0.255/24"];
 const ADDRS = ["10.50.0.10", "10.50.0.254", "10.50.0.0", "10.50.0.255", "10.50.1.10", "172.20.30.100", "10.50.0.1", "nope"];
-const NAMES = ["web", "db", "myapp", "my.app", "__proto__", "constructor", "a-b_c", "", "x y"];
+// Long names (at, past and far past the 64-character limit, 246 once broke import) and case twins of the usual ones.
+const NAMES = ["web", "db", "myapp", "my.app", "__proto__", "constructor", "a-b_c", "", "x y", "Web", "DB", "n".repeat(64), "n".repeat(65), "n".repeat(246), "n".repeat(300)];
 const IMAGES = ['"localhost/web:1"', '""', '["a", "b"]', "1", '"ghcr.io/example/app:latest"'];
-const CONTAINER_KEYS = ['PublishPort = ["10080:8080"]', 'Environment = ["A=1"]', "Environment = []", 'Environment = { A = "1" }', "Volume = [\"${FILES_DIR}/x:/x:ro\"]", 'Network = "host"', 'Exec = "sleep 1"', "Bogus = 1", 'PodmanArgs = "--privileged"'];
+const CONTAINER_KEYS = ['Exec = ["--serve", "--port=8080"]', 'Pull = ["always", "never"]', `Environment = [${Array.from({ length: 300 }, (_, i) => `"V${i}=1"`).join(", ")}]`, `Environment = "A=${"x".repeat(9000)}"`, 'Volume = ["${CONFIG_DIR}/local.env:/e:ro"]', 'Network = "bridge"', 'PublishPort = ["10080:8080"]', 'Environment = ["A=1"]', "Environment = []", 'Environment = { A = "1" }', "Volume = [\"${FILES_DIR}/x:/x:ro\"]", 'Network = "host"', 'Exec = "sleep 1"', "Bogus = 1", 'PodmanArgs = "--privileged"'];
 
 export function validShaped(r: Rand, keys: readonly string[]): string {
   // Half the configurations are clean; the other half carry a few faults each.
@@ -44,7 +45,9 @@ export function validShaped(r: Rand, keys: readonly string[]): string {
   const keyPool = ["ssh-ed25519", "ssh-ed25519 @@@@", "ssh-dss AAAA", `ssh-rsa ${keys[0]?.split(" ")[1] ?? "AAAA"}`];
   const nKeys = f(0.05) ? 0 : int(r, 1, 3);
   out.push("[admin]", `ssh_keys = [${Array.from({ length: nKeys }, () => q(f(0.1) ? pick(r, keyPool) : pick(r, keys))).join(", ")}]`);
-  const ports = () => `[${Array.from({ length: int(r, 1, 4) - (f(0.1) ? 1 : 0) }, () => (f(0.1) ? pick(r, PORTS) : pick(r, ["22", "443", "1194", "8443", "443"]))).join(", ")}]`;
+  // Now and then a huge list: past the 256-port limit, once up to 20,000 entries.
+  const count = () => (f(0.04) ? pick(r, [257, 1000, 20_000]) : int(r, 1, 4) - (f(0.1) ? 1 : 0));
+  const ports = () => `[${Array.from({ length: count() }, (_, i) => (f(0.1) ? pick(r, PORTS) : String((i % 65535) + 1))).join(", ")}]`;
   out.push("[firewall.inbound]");
   const form = f(0.1) ? 3 : int(r, 0, 2);
   if (form === 0 || form === 3) out.push(`tcp = ${ports()}`, ...(chance(r, 0.5) ? [`udp = ${ports()}`] : []));
@@ -170,6 +173,28 @@ function mutateBytes(r: Rand, b: Uint8Array): Uint8Array {
   const out = Uint8Array.from(b);
   for (let k = int(r, 1, 4); k > 0; k--) if (out.length) out[int(r, 0, out.length - 1)] = int(r, 0, 255);
   return out;
+}
+
+/**
+ * The size attacks a new operator hit, always part of a campaign besides the random
+ * inputs: long and case-colliding names, huge arrays, oversized values.
+ */
+export function sizeAttacks(keys: readonly string[]): string[] {
+  const head = (ports: string) => `version = 1\n[admin]\nssh_keys = [${JSON.stringify(keys[0])}]\n[firewall.inbound]\ntcp = ${ports}\n`;
+  const unit = (name: string, extra = "") => `[container.${JSON.stringify(name)}]\nprivileged = false\n[container.${JSON.stringify(name)}.Container]\nImage = "localhost/app:1"\n${extra}`;
+  const health = (name: string) => `[health]\nrequired = [${JSON.stringify(name)}]\n`;
+  const list = (n: number, f: (i: number) => string) => `[${Array.from({ length: n }, (_, i) => f(i)).join(", ")}]`;
+  return [
+    ...[64, 65, 246, 255, 256, 1000].map((n) => head("[443]") + health("n".repeat(n)) + unit("n".repeat(n))),
+    head("[443]") + health("web") + unit("web") + unit("Web"),
+    head("[443]") + health("web") + unit("web") + `[network.lan0]\n[network.lan0.Network]\n[network.LAN0]\n[network.LAN0.Network]\n`,
+    head(list(150_000, (i) => String((i % 65535) + 1))) + health("web") + unit("web"),
+    head("[443]") + health("web") + unit("web", `Environment = ${list(20_000, (i) => `"V${i}=1"`)}\n`),
+    head("[443]") + health("web") + unit("web", `Environment = "A=${"x".repeat(100_000)}"\n`),
+    `version = 1\n[admin]\nssh_keys = ${list(5000, () => JSON.stringify(keys[0]))}\n[firewall.inbound]\ntcp = [443]\n` + health("web") + unit("web"),
+    head("[443]") + `[health]\nrequired = ${list(5000, () => '"web"')}\n` + unit("web"),
+    head("[443]") + health("c0") + Array.from({ length: 200 }, (_, i) => unit(`c${i}`)).join(""),
+  ];
 }
 
 export type FuzzInput = { kind: "valid-shaped" | "mutation" | "random" | "bundle"; bytes: Uint8Array; filename?: string };

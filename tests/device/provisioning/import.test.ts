@@ -96,6 +96,8 @@ scenario("prov.os-upgrade.persisted", onHost, async () => {
   expect(readJson(root, "os-upgrade.json")).toEqual({ server_url: "https://updates.example.com" });
   await importText(root, configText(key));
   expect(existsSync(join(root, "os-upgrade.json"))).toBe(false);
+  // Not even a dangling link to the entry the new state lacks.
+  expect(() => lstatSync(join(root, "os-upgrade.json"))).toThrow(/ENOENT/);
   for (const url of ['""', '"ftp://x"']) {
     const r = await importConfig({ bytes: Buffer.from(configText(key, { osUpgrade: `[os_upgrade]\nserver_url = ${url}` })) }, root);
     expect(r.ok ? [] : r.errors.map((e) => e.path)).toEqual(["os_upgrade.server_url"]);

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, expect } from "vitest";
 import { scenario } from "../../../conformance/binding.js";
 import { fuzzStep } from "./fuzz-check.js";
-import { generate, prng } from "./fuzz-inputs.js";
+import { generate, prng, sizeAttacks } from "./fuzz-inputs.js";
 import { makeKeys, scratch } from "./helpers.js";
 
 let dir: string;
@@ -32,6 +32,13 @@ scenario("prov.error-report.robust", { targets: ["host"], timeout: 120_000 }, as
     }),
     { numRuns: 400 },
   );
+  // The size attacks always run: none may throw, and the ones past a limit are refused.
+  for (const [i, text] of sizeAttacks(keys).entries()) {
+    const r = await fuzzStep({ kind: "valid-shaped", bytes: Buffer.from(text), filename: "config.toml" }, root, last);
+    expect(r.problem, `size attack ${i}`).toBeUndefined();
+    if (r.accepted) seen.accepted++;
+    else seen.rejected++;
+  }
   // The generators reach both outcomes and bundles, or the property says little.
   expect(seen.accepted).toBeGreaterThan(10);
   expect(seen.rejected).toBeGreaterThan(10);

@@ -299,3 +299,134 @@ scenario("quadlet.allow-list.unknown", { ...onHost, timeout: 60_000 }, () => {
   expect(r.status).not.toBe(0);
   expect(r.stderr).toContain("unsupported key 'Foo'");
 });
+
+/**
+ * Two distinct values for every key the table marks `many`; the first value of each key
+ * must survive the generator (a `one` key would keep only the second line). The marker
+ * is what the generated service must contain, when it differs from the value itself.
+ */
+const MANY: Record<string, [Section[string], Section[string]] | ((mode: Mode) => [Section[string], Section[string]])> = {
+  "Unit.Documentation": ["https://example.org/one", "https://example.org/two"],
+  "Unit.After": ["one.target", "two.target"],
+  "Unit.Before": ["one-before.target", "two-before.target"],
+  "Unit.Wants": ["one-wants.service", "two-wants.service"],
+  "Unit.Requires": ["one-req.service", "two-req.service"],
+  "Unit.BindsTo": ["one-bind.service", "two-bind.service"],
+  "Unit.PartOf": ["one-part.service", "two-part.service"],
+  "Unit.Conflicts": ["one-conf.service", "two-conf.service"],
+  "Container.AddCapability": ["NET_ADMIN", "NET_RAW"],
+  "Container.AddDevice": ["/dev/null", "/dev/zero"],
+  "Container.AddHost": ["one.local:10.0.0.5", "two.local:10.0.0.6"],
+  "Container.Annotation": ["org.example.one=1", "org.example.two=2"],
+  "Container.ContainersConfModule": ["/etc/containers/one.conf", "/etc/containers/two.conf"],
+  "Container.DNS": ["9.9.9.1", "9.9.9.2"],
+  "Container.DNSOption": ["ndots:3", "timeout:2"],
+  "Container.DNSSearch": ["one.example.org", "two.example.org"],
+  "Container.DropCapability": ["MKNOD", "AUDIT_WRITE"],
+  "Container.Environment": ["ONE=1", "TWO=${CONFIG_DIR}/two"],
+  "Container.EnvironmentFile": ["${FILES_DIR}/one.env", "${FILES_DIR}/two.env"],
+  "Container.ExposeHostPort": [7001, 7002],
+  "Container.GIDMap": ["0:1:1000", "1000:2000:10"],
+  "Container.GlobalArgs": ["--log-level=info", "--events-backend=file"],
+  "Container.GroupAdd": ["wheel", "audio"],
+  "Container.Label": ["org.label.one=1", "org.label.two=2"],
+  "Container.LogOpt": ["tag=one", "max-size=10mb"],
+  "Container.Mask": ["/proc/one", "/proc/two"],
+  "Container.Mount": (m) => (m === "rootless" ? ["type=bind,src=${FILES_DIR}/one,dst=/one", "type=tmpfs,dst=/two"] : ["type=volume,source=data.volume,destination=/one", "type=tmpfs,dst=/two"]),
+  "Container.PodmanArgs": ["--memory 256m", "--init"],
+  "Container.PublishPort": ["10081:81", "10082:82/udp"],
+  "Container.Secret": ["token-one", "token-two"],
+  "Container.Sysctl": ["kernel.msgmax=65536", "kernel.msgmnb=65536"],
+  "Container.Tmpfs": ["/run/one", "/run/two"],
+  "Container.UIDMap": ["0:1:1000", "1000:3000:10"],
+  "Container.Ulimit": ["nofile=1024:2048", "nproc=512"],
+  "Container.Unmask": ["/proc/one-unmask", "/proc/two-unmask"],
+  "Container.Volume": (m) => (m === "rootless" ? ["${FILES_DIR}/one:/one:ro", "two-named:/two"] : ["data.volume:/one", "/etc/two:/two:ro"]),
+  "Install.WantedBy": ["one.target", "two.target"],
+  "Install.RequiredBy": ["one-required.target", "two-required.target"],
+  "Network.ContainersConfModule": ["/etc/containers/one.conf", "/etc/containers/two.conf"],
+  "Network.DNS": ["9.9.9.1", "9.9.9.2"],
+  "Network.Gateway": ["10.89.10.1", "10.89.11.1"],
+  "Network.GlobalArgs": ["--log-level=info", "--events-backend=file"],
+  "Network.IPRange": ["10.89.10.128/25", "10.89.11.128/25"],
+  "Network.Label": ["org.label.one=1", "org.label.two=2"],
+  "Network.Options": ["isolate=true", "mtu=1400"],
+  "Network.PodmanArgs": ["--opt-one-marker=1", "--opt-two-marker=2"],
+  "Network.Subnet": ["10.89.10.0/24", "10.89.11.0/24"],
+  "Volume.ContainersConfModule": ["/etc/containers/one.conf", "/etc/containers/two.conf"],
+  "Volume.GlobalArgs": ["--log-level=info", "--events-backend=file"],
+  "Volume.Label": ["org.label.one=1", "org.label.two=2"],
+  "Volume.PodmanArgs": ["--opt-one-marker=1", "--opt-two-marker=2"],
+  "Build.Annotation": ["org.example.one=1", "org.example.two=2"],
+  "Build.ContainersConfModule": ["/etc/containers/one.conf", "/etc/containers/two.conf"],
+  "Build.DNS": ["9.9.9.1", "9.9.9.2"],
+  "Build.DNSOption": ["ndots:3", "timeout:2"],
+  "Build.DNSSearch": ["one.example.org", "two.example.org"],
+  "Build.Environment": ["ONE=1", "TWO=2"],
+  "Build.GlobalArgs": ["--log-level=info", "--events-backend=file"],
+  "Build.GroupAdd": ["wheel", "audio"],
+  "Build.ImageTag": ["localhost/one:1", "localhost/two:1"],
+  "Build.Label": ["org.label.one=1", "org.label.two=2"],
+  "Build.Network": ["host", "lan0.network"],
+  "Build.PodmanArgs": ["--opt-one-marker=1", "--opt-two-marker=2"],
+  "Build.Secret": ["id=one,src=${FILES_DIR}/one", "id=two,src=${FILES_DIR}/two"],
+  "Build.Volume": ["${FILES_DIR}/one:/one:ro", "${FILES_DIR}/two:/two:ro"],
+};
+const MARKER: Record<string, string> = { "type=bind,src=/data/config/files/one,dst=/one": "type=bind,source=/data/config/files/one,dst=/one", "lan0.network": "systemd-lan0", "10081:81": "127.0.0.1:10081:81", "10082:82/udp": "127.0.0.1:10082:82/udp" };
+const markerOf = (v: Section[string]) => {
+  const s = String(v).replaceAll("${FILES_DIR}", "/data/config/files").replaceAll("${CONFIG_DIR}", "/data/config").replaceAll("data.volume", "appdata");
+  return (MARKER[s] ?? s).toLowerCase();
+};
+
+scenario("quadlet.value-count.generator", { ...onHost, timeout: 120_000 }, () => {
+  const bin = quadletBinary();
+  const manyKeys = KEY_ROWS.filter((r) => r.values === "many").map((r) => `${r.section}.${r.key}`);
+  expect(Object.keys(MANY).sort(), "every many-key of the table has two sample values").toEqual(manyKeys.sort());
+  const pair = (id: string, mode: Mode) => {
+    const p = MANY[id]!;
+    return typeof p === "function" ? p(mode) : p;
+  };
+  const sectionFor = (section: string, mode: Mode): Section => {
+    const s: Section = {};
+    for (const r of KEY_ROWS) if (r.section === section && r.values === "many" && statusFor(r, mode) !== "denied") s[r.key] = pair(`${r.section}.${r.key}`, mode) as Section[string];
+    return s;
+  };
+  const input: QuadletInput = {
+    container: Object.fromEntries((["rootless", "rootful"] as const).map((mode) => [
+      `many-${mode}`,
+      { privileged: mode === "rootful", Container: { Image: "ghcr.io/example/app:1", ...sectionFor("Container", mode) }, Unit: sectionFor("Unit", mode), Install: sectionFor("Install", mode) },
+    ])),
+    network: { lan0: { Network: { Subnet: "10.89.0.0/24" } }, many: { Network: sectionFor("Network", "rootful") } },
+    volume: { data: { Volume: { VolumeName: "appdata" } }, many: { Volume: sectionFor("Volume", "rootful") } },
+    build: { many: { Build: { SetWorkingDirectory: "${FILES_DIR}/app", ...sectionFor("Build", "rootful") } } },
+  };
+  const { units } = renderOk(input);
+  let checked = 0;
+  for (const [mode, user] of [["rootful", false], ["rootless", true]] as const) {
+    const dir = join(work, `many-${mode}`);
+    writeUnits(dir, units.filter((u) => u.mode === mode));
+    const r = runQuadlet(bin, dir, user);
+    expect(r.stderr.split("\n").filter((l) => /error|unsupported|converting|invalid/i.test(l)), `${mode} generator stderr`).toEqual([]);
+    expect(r.status, `${mode} generator exit status`).toBe(0);
+    const services = generatedServices(r.stdout);
+    for (const u of units.filter((x) => x.mode === mode && x.name.startsWith("many"))) {
+      const service = services.get(u.service)!;
+      expect(service, u.service).toBeDefined();
+      // The generator copies the source under [X-Container] etc.; only what it generated counts.
+      const generated = service.replace(/\[X-[A-Za-z]+\][^]*?\n\n/g, "");
+      const execStart = generated.split("\n").filter((l) => l.startsWith("ExecStart=")).join("\n").toLowerCase();
+      const kindSection = u.filename.split(".")[1]!.replace(/^./, (c) => c.toUpperCase());
+      for (const section of [kindSection, "Unit", "Install"]) {
+        if (u.filename.endsWith(".container") === false && section !== kindSection) continue;
+        for (const [key, values] of Object.entries(sectionFor(section, mode))) {
+          for (const v of values as Section[string][]) {
+            if (section === kindSection) expect(execStart, `${u.filename} ${section}.${key}=${v}`).toContain(markerOf(v));
+            else expect(generated, `${u.filename} ${section}.${key}=${v}`).toContain(`${key}=${String(v)}`);
+            checked++;
+          }
+        }
+      }
+    }
+  }
+  console.log(`quadlet generator: ${checked} values of ${manyKeys.length} multi-value keys all kept by ${bin}`);
+});

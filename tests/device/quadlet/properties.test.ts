@@ -34,6 +34,11 @@ function freeKeys(section: string, mode: Mode): string[] {
   return KEY_ROWS.filter((r) => r.section === section && statusFor(r, mode) === "allowed" && r.rule === "" && !NEEDS_KEY[`${r.section}.${r.key}`]).map((r) => r.key);
 }
 
+/** Single-value keys (table column Values) get a scalar or a one-element array, never more. */
+function takesMany(section: string, key: string): boolean {
+  return KEY_ROWS.find((r) => r.section === section && r.key === key)?.values === "many";
+}
+
 const word = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9 ._:=/,@+-]{0,18}[A-Za-z0-9]$/).filter((s) => !s.includes("  "));
 const plainValue: fc.Arbitrary<string | number | boolean> = fc.oneof(
   word,
@@ -49,7 +54,7 @@ const keyValue: fc.Arbitrary<string | number | boolean | (string | number | bool
 function sectionArb(section: string, mode: Mode): fc.Arbitrary<{ section: Section; entries: Entries }> {
   const keys = freeKeys(section, mode);
   return fc.shuffledSubarray(keys, { maxLength: Math.min(5, keys.length) }).chain((keys) =>
-    fc.tuple(...keys.map(() => keyValue)).map((vals) => {
+    fc.tuple(...keys.map((k) => (takesMany(section, k) ? keyValue : fc.oneof(plainValue, plainValue.map((v) => [v]))))).map((vals) => {
       const s: Section = {};
       const entries: Entries = [];
       keys.forEach((k, i) => {

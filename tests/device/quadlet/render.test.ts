@@ -22,13 +22,13 @@ scenario("quadlet.modes.rootless", onHost, () => {
   const file = unit(units, "web.container").content;
   expect(lines(file).filter((l) => l.startsWith("Network="))).toEqual(["Network=pasta"]);
   expect(runtimeDocument(units).units).toEqual([{ name: "web", filename: "web.container", service: "web.service", mode: "rootless" }]);
-  const errors = renderErrors(rootless({ Network: "host" }));
-  expect(errors).toHaveLength(1);
-  expect(errors[0]!.path).toBe("container.web.Container.Network");
-  expect(errors[0]!.message).toContain('"web"');
-  expect(errors[0]!.message).toContain("host");
-  // Two Network lines are never possible, even if both equal the forced value.
-  expect(renderErrors(rootless({ Network: ["pasta", "pasta"] }))[0]!.path).toBe("container.web.Container.Network");
+  const hostNet = renderOk(rootless({ Network: "host" }));
+  expect(lines(unit(hostNet.units, "web.container").content).filter((l) => l.startsWith("Network="))).toEqual(["Network=pasta"]);
+  expect(hostNet.warnings).toHaveLength(1);
+  expect(hostNet.warnings[0]!.path).toBe("container.web.Container.Network");
+  for (const word of ['"web"', "host", "pasta"]) expect(hostNet.warnings[0]!.message).toContain(word);
+  // Two Network lines are never written, even if both equal the forced value.
+  expect(lines(renderOk(rootless({ Network: ["pasta", "pasta"] })).units[0]!.content).filter((l) => l.startsWith("Network="))).toEqual(["Network=pasta"]);
 });
 
 scenario("quadlet.publish.rewrites", onHost, () => {
@@ -246,6 +246,9 @@ scenario("quadlet.rootless-boundary.host-paths", onHost, () => {
     // the message shows the value after placeholder substitution
     expect(errors[0]!.message).toContain(value.replace("${CONFIG_DIR}", "/data/config").replace("${FILES_DIR}", "/data/config/files"));
   }
+  for (const value of ["${CONFIG_DIR}/openvpn/client.conf:/c", "${CONFIG_DIR}/.generations:/g", "${CONFIG_DIR}:/all"]) {
+    expect(renderErrors(rootless({ Volume: value })).map((e) => e.path), value).toEqual(["container.web.Container.Volume"]);
+  }
   const { units } = renderOk(rootless({ Volume: ["${FILES_DIR}/nginx:/etc/nginx:ro", "appdata:/var/lib/app", "/var/cache/app"], Mount: "type=tmpfs,dst=/tmp" }));
   expect(lines(units[0]!.content)).toEqual(expect.arrayContaining(["Volume=/data/config/files/nginx:/etc/nginx:ro", "Volume=appdata:/var/lib/app", "Volume=/var/cache/app", "Mount=type=tmpfs,dst=/tmp"]));
   // systemd specifiers would expand after our check: refused in rootless host paths
@@ -286,4 +289,40 @@ scenario("quadlet.references.checked", onHost, () => {
   expect(clash[0]!.message).toContain("lan0-network.service");
   const badNet = renderErrors({ build: { app: { Build: { ImageTag: "localhost/app:1", File: "/x", Network: "nope.network" } } } });
   expect(badNet.map((e) => e.path)).toEqual(["build.app.Build.Network"]);
+});
+
+scenario("quadlet.value-count.single", onHost, () => {
+  const cases: [string, Record<string, unknown>][] = [
+    ["Container.Exec", { Container: { Exec: ["--serve", "--port=8080"] } }],
+    ["Container.Pull", { Container: { Pull: ["always", "never"] } }],
+    ["Container.User", { Container: { User: [1000, 1001] } }],
+    ["Service.Restart", { Service: { Restart: ["always", "no"] } }],
+  ];
+  for (const [keyId, extra] of cases) {
+    const { Container, ...sections } = extra as { Container?: Record<string, never> };
+    const errors = renderErrors(rootless(Container ?? {}, sections));
+    expect(errors, keyId).toHaveLength(1);
+    expect(errors[0]!.path).toBe(`container.web.${keyId}`);
+    expect(errors[0]!.message).toContain(keyId);
+    expect(errors[0]!.message).toMatch(/only the last/);
+    expect(lookupKey(keyId.split(".")[0] as "Container", keyId.split(".")[1]!)!.values).toBe("one");
+  }
+  const { units } = renderOk(rootless({ Exec: ["--serve --port=8080"] }));
+  expect(lines(unit(units, "web.container").content).filter((l) => l.startsWith("Exec="))).toEqual(["Exec=--serve --port=8080"]);
+});
+
+scenario("quadlet.seed-forms.network", onHost, () => {
+  const { units, warnings } = renderOk({
+    container: {
+      web: { privileged: false, Container: { Image: "ghcr.io/example/web:1", Network: "slirp4netns" } },
+      edge: { privileged: true, Container: { Image: "ghcr.io/example/edge:1", Network: ["bridge", "host"] } },
+    },
+  });
+  expect(lines(unit(units, "web.container").content).filter((l) => l.startsWith("Network="))).toEqual(["Network=pasta"]);
+  expect(lines(unit(units, "edge.container").content).filter((l) => l.startsWith("Network="))).toEqual(["Network=host"]);
+  expect(warnings.map((w) => w.path).sort()).toEqual(["container.edge.Container.Network", "container.web.Container.Network"]);
+  const web = warnings.find((w) => w.path.startsWith("container.web"))!.message;
+  for (const word of ['"web"', "slirp4netns", "pasta"]) expect(web).toContain(word);
+  const edge = warnings.find((w) => w.path.startsWith("container.edge"))!.message;
+  for (const word of ['"edge"', "bridge", "host"]) expect(edge).toContain(word);
 });
