@@ -3,15 +3,21 @@ import { formatDiagnostic } from "../spec/diagnostics.js";
 import type { RuleSet } from "../spec/rules.js";
 import { EXIT, parse, printJson, UsageError } from "./args.js";
 
+/** Errors and warnings fail (like `openspec validate --strict`); info never does. */
+export function checkPassed(result: CheckResult): boolean {
+  return !result.diagnostics.some((d) => d.severity !== "info");
+}
+
 export function checkReport(result: CheckResult) {
   return {
-    ok: result.diagnostics.length === 0,
+    ok: checkPassed(result),
     root: result.root,
     layout: result.layout,
     rules: result.rules,
     totals: result.totals,
     files: result.files,
     diagnostics: result.diagnostics,
+    ...(result.items ? { items: result.items.map(({ id, type, valid, issues }) => ({ id, type, valid, issues })) } : {}),
   };
 }
 
@@ -20,7 +26,7 @@ export function printCheckSummary(result: CheckResult, stream: NodeJS.WritableSt
   const t = result.totals;
   stream.write(
     `${t.capabilities} capabilities, ${t.changes} changes, ${t.requirements} requirements, ${t.scenarios} scenarios: ` +
-      `${t.errors} errors, ${t.warnings} warnings\n`,
+      `${t.errors} errors, ${t.warnings} warnings${result.items ? `; ${result.items.filter((i) => i.valid).length} of ${result.items.length} OpenSpec items valid (strict)` : ""}\n`,
   );
 }
 
@@ -31,5 +37,5 @@ export async function specCheck(argv: string[]): Promise<number> {
   const result = checkCorpus(positionals[0] ?? "specs", { rules });
   if (values.json) printJson(checkReport(result));
   else printCheckSummary(result);
-  return result.diagnostics.length === 0 ? EXIT.ok : EXIT.findings;
+  return checkPassed(result) ? EXIT.ok : EXIT.findings;
 }

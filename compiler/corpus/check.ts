@@ -8,6 +8,8 @@ import type { Level, SpecDocument } from "../spec/model.js";
 import { checkMainSpec, checkRequirement, type CheckedRequirement, type RuleContext, type RuleSet } from "../spec/rules.js";
 import { compileDataTable, compileSchemaBlock, type CompiledSchema, type CompiledTable } from "../schema/table-schema.js";
 import { discoverCorpus, type ChangeFiles, type CorpusFiles, type Layout } from "./discover.js";
+import { checkOpenSpecRules } from "./check-openspec.js";
+import type { OpenSpecItem } from "../openspec/validate-root.js";
 
 export interface Step {
   keyword: string;
@@ -66,6 +68,8 @@ export interface CheckResult {
   catalogue: Catalogue;
   /** parsed main specs by capability, for archive and tooling */
   documents: Map<string, SpecDocument>;
+  /** under --rules openspec: OpenSpec's items with their strict verdicts */
+  items?: OpenSpecItem[];
 }
 
 const BUILTIN_EN18031 = fileURLToPath(new URL("../../specs/en18031-part1.json", import.meta.url));
@@ -188,6 +192,7 @@ function checkChange(change: ChangeFiles, base: Map<string, { doc: SpecDocument;
 }
 
 export function checkCorpus(path: string, options: { rules?: RuleSet } = {}): CheckResult {
+  if (options.rules === "openspec") return checkOpenSpecRules(path);
   return checkDiscovered(discoverCorpus(path), options);
 }
 
