@@ -68,6 +68,10 @@ async function run(command: { load: () => Promise<Command> }, label: string, arg
       process.stderr.write(`atomicnix ${label}: ${e.message}\n`);
       return EXIT.usage;
     }
-    throw e;
+    // A bug of ours must not look like a finding (exit 1) or vanish under --json.
+    const message = e instanceof Error ? e.message : String(e);
+    if (argv.includes("--json")) process.stdout.write(JSON.stringify({ ok: false, internalError: message }, null, 2) + "\n");
+    process.stderr.write(`atomicnix ${label}: internal error: ${message}\n${e instanceof Error && process.env.ATOMICNIX_DEBUG ? e.stack + "\n" : ""}`);
+    return EXIT.usage;
   }
 }

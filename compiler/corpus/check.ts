@@ -3,7 +3,7 @@ import { validatorSource } from "../schema/standalone.js";
 import { fileURLToPath } from "node:url";
 import { compareDiagnostics, DiagnosticSink, type Diagnostic } from "../spec/diagnostics.js";
 import { loadSpecDocument } from "../spec/document-cache.js";
-import { parseMarkdown, splitAtHeadings, headingText, startOf } from "../spec/markdown.js";
+import { h2Sections } from "../spec/extract.js";
 import type { Level, SpecDocument } from "../spec/model.js";
 import { checkMainSpec, checkRequirement, type CheckedRequirement, type RuleContext, type RuleSet } from "../spec/rules.js";
 import { compileDataTable, compileSchemaBlock, type CompiledSchema, type CompiledTable } from "../schema/table-schema.js";
@@ -100,24 +100,18 @@ function checkProposal(change: ChangeFiles, sink: DiagnosticSink): void {
     sink.report("change-structure", { line: 1, column: 1 }, `change "${change.name}" has no proposal.md`);
     return;
   }
-  const source = change.proposal.source;
-  const { blocks } = splitAtHeadings(parseMarkdown(source).children, 2, source.length);
-  const section = (name: string) => blocks.find((b) => headingText(b.heading).toLowerCase() === name);
-  const text = (b: ReturnType<typeof section>) => {
-    const first = b?.nodes[0]?.position?.start.offset;
-    const last = b?.nodes[b.nodes.length - 1]?.position?.end.offset;
-    return first === undefined || last === undefined ? "" : source.slice(first, last).trim();
-  };
+  const sections = h2Sections(change.proposal.source);
+  const section = (name: string) => sections.find((b) => b.name.toLowerCase() === name);
   const why = section("why");
   if (!why) sink.report("change-structure", { line: 1, column: 1 }, 'proposal.md needs a "## Why" section');
   else {
-    const length = text(why).length;
-    if (length < MIN_WHY) sink.report("change-structure", startOf(why.heading), `Why is ${length} characters; OpenSpec wants at least ${MIN_WHY}`);
-    if (length > MAX_WHY) sink.report("change-structure", startOf(why.heading), `Why is ${length} characters; OpenSpec (strict) wants at most ${MAX_WHY}`);
+    const length = why.text.length;
+    if (length < MIN_WHY) sink.report("change-structure", why.at, `Why is ${length} characters; OpenSpec wants at least ${MIN_WHY}`);
+    if (length > MAX_WHY) sink.report("change-structure", why.at, `Why is ${length} characters; OpenSpec (strict) wants at most ${MAX_WHY}`);
   }
   const what = section("what changes");
   if (!what) sink.report("change-structure", { line: 1, column: 1 }, 'proposal.md needs a "## What Changes" section');
-  else if (!text(what)) sink.report("change-structure", startOf(what.heading), "What Changes is empty");
+  else if (!what.text) sink.report("change-structure", what.at, "What Changes is empty");
 }
 
 /** Checks one change: proposal, delta grammar, and that each delta fits the current baseline. */
@@ -191,12 +185,22 @@ function checkChange(change: ChangeFiles, base: Map<string, { doc: SpecDocument;
   if (deltaCount > MAX_DELTAS) proposalSink.report("change-size", { line: 1, column: 1 }, `change has ${deltaCount} deltas; OpenSpec (strict) asks to split changes above ${MAX_DELTAS}`, "warning");
 }
 
-export function checkCorpus(path: string, options: { rules?: RuleSet } = {}): CheckResult {
+export interface CheckOptions {
+  rules?: RuleSet;
+  /**
+   * Generate each schema's ajv standalone validator (default). `spec check` turns it
+   * off: code generation costs more than reading the whole corpus, and `spec compile`
+   * (run by CI as `compile --check`) still proves every schema compiles.
+   */
+  validators?: boolean;
+}
+
+export function checkCorpus(path: string, options: CheckOptions = {}): CheckResult {
   if (options.rules === "openspec") return checkOpenSpecRules(path);
   return checkDiscovered(discoverCorpus(path), options);
 }
 
-export function checkDiscovered(corpus: CorpusFiles, options: { rules?: RuleSet } = {}): CheckResult {
+export function checkDiscovered(corpus: CorpusFiles, options: CheckOptions = {}): CheckResult {
   const rules = options.rules ?? "atomicnix";
   const sinks: DiagnosticSink[] = [];
   const files: FileReport[] = [];
@@ -269,7 +273,7 @@ export function checkDiscovered(corpus: CorpusFiles, options: { rules?: RuleSet 
       if (!compiled) continue;
       try {
         // Compiling once, to standalone code, both proves the schema and yields the validator module.
-        compiled.validator = validatorSource(compiled.schema);
+        if (options.validators !== false) compiled.validator = validatorSource(compiled.schema);
       } catch (e) {
         sink.report("schema-table", block.at, `schema "${block.name}" does not compile to valid JSON Schema: ${(e as Error).message}`);
         continue;
