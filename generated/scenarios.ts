@@ -263,6 +263,12 @@ export type ScenarioId =
   | "spec.compile.typed-ids"
   | "spec.compile.trace"
   | "spec.robust.fuzz"
+  | "spec.robust.odd-entries"
+  | "spec.robust.internal-error"
+  | "spec.openspec-exact.self-corpus"
+  | "spec.openspec-exact.generated-corpora"
+  | "spec.openspec-exact.explain"
+  | "spec.fast.bundle-current"
   | "spec.archive.order"
   | "spec.archive.drop-refused"
   | "spec.archive.new-capability"
@@ -447,6 +453,8 @@ export type RequirementId =
   | "spec.schemas"
   | "spec.compile"
   | "spec.robust"
+  | "spec.openspec-exact"
+  | "spec.fast"
   | "spec.archive"
   | "verify.unit"
   | "verify.committed"
@@ -2577,13 +2585,61 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/spec-toolchain/spec.md:279"
   },
+  "spec.robust.odd-entries": {
+    "title": "Odd file system entries and extreme files",
+    "requirement": "spec.robust",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:286"
+  },
+  "spec.robust.internal-error": {
+    "title": "Internal errors exit 2 with a message",
+    "requirement": "spec.robust",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:295"
+  },
+  "spec.openspec-exact.self-corpus": {
+    "title": "OpenSpec's own corpus",
+    "requirement": "spec.openspec-exact",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:309"
+  },
+  "spec.openspec-exact.generated-corpora": {
+    "title": "Generated and mutated corpora",
+    "requirement": "spec.openspec-exact",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:318"
+  },
+  "spec.openspec-exact.explain": {
+    "title": "Every rule says whether OpenSpec has it",
+    "requirement": "spec.openspec-exact",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:327"
+  },
+  "spec.fast.bundle-current": {
+    "title": "A changed source rebuilds the bundle",
+    "requirement": "spec.fast",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:341"
+  },
   "spec.archive.order": {
     "title": "Deltas applied in order",
     "requirement": "spec.archive",
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:292"
+    "source": "specs/spec-toolchain/spec.md:356"
   },
   "spec.archive.drop-refused": {
     "title": "Dropping a scenario is refused",
@@ -2591,7 +2647,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:300"
+    "source": "specs/spec-toolchain/spec.md:364"
   },
   "spec.archive.new-capability": {
     "title": "New capability accepts only ADDED",
@@ -2599,7 +2655,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:307"
+    "source": "specs/spec-toolchain/spec.md:371"
   },
   "spec.archive.laws": {
     "title": "Archive laws hold",
@@ -2607,7 +2663,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:314"
+    "source": "specs/spec-toolchain/spec.md:378"
   },
   "verify.unit.definition": {
     "title": "Unit declares type, condition and timeout",
