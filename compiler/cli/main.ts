@@ -5,7 +5,7 @@ type Command = (argv: string[]) => Promise<number>;
 // Lazy imports keep `spec check` from loading the conformance kit and vice versa.
 const COMMANDS: Record<string, Record<string, { summary: string; load: () => Promise<Command> }>> = {
   spec: {
-    check: { summary: "check a spec tree or OpenSpec root: spec check [PATH] [--json] [--rules atomicnix|openspec]", load: async () => (await import("./spec-check.js")).specCheck },
+    check: { summary: "check a spec tree or OpenSpec root: spec check [PATH] [--json] [--rules atomicnix|openspec] [--watch] [--explain RULE|all]", load: async () => (await import("./spec-check.js")).specCheck },
     compile: { summary: "write generated/ from specs/: spec compile [--check] [--specs DIR] [--out DIR] [--json]", load: async () => (await import("./spec-compile.js")).specCompile },
     archive: { summary: "apply a change's deltas to the baseline: spec archive CHANGE [--specs DIR] [--dry-run] [--json]", load: async () => (await import("./spec-archive.js")).specArchive },
   },
@@ -60,7 +60,7 @@ export async function main(argv: string[]): Promise<number> {
   return run(command, `${group} ${name}`, rest);
 }
 
-async function run(command: { load: () => Promise<Command> }, label: string, argv: string[]): Promise<number> {
+export async function run(command: { load: () => Promise<Command> }, label: string, argv: string[]): Promise<number> {
   try {
     return await (await command.load())(argv);
   } catch (e) {

@@ -27,24 +27,30 @@ export class Lines {
   /** heading depth per line (0 = not a heading) and its text */
   readonly depth: number[];
   readonly title: string[];
+  /** true for lines of whitespace only */
+  readonly blank: boolean[];
 
   constructor(readonly source: string) {
-    this.lines = source.split("\n");
-    this.offsets = new Array(this.lines.length + 1);
+    const raw = source.split("\n");
+    this.offsets = new Array(raw.length + 1);
     let o = 0;
-    for (let i = 0; i < this.lines.length; i++) {
+    for (let i = 0; i < raw.length; i++) {
       this.offsets[i] = o;
-      o += this.lines[i]!.length + 1;
+      o += raw[i]!.length + 1;
+      // CRLF files: readers see the line without its CR, offsets stay those of the source.
+      if (raw[i]!.charCodeAt(raw[i]!.length - 1) === 13) raw[i] = raw[i]!.slice(0, -1);
     }
-    this.offsets[this.lines.length] = source.length;
-    this.fenced = fenceMask(this.lines.map((l) => l.replace(/\r$/, "")));
-    this.depth = new Array(this.lines.length).fill(0);
-    this.title = new Array(this.lines.length).fill("");
-    for (let i = 0; i < this.lines.length; i++) {
-      if (this.fenced[i]) continue;
-      const line = this.lines[i]!;
-      if (line.charCodeAt(0) !== 35 /* # */) continue;
-      const m = HEADING.exec(line.replace(/\r$/, ""));
+    this.offsets[raw.length] = source.length;
+    this.lines = raw;
+    this.fenced = fenceMask(raw);
+    this.depth = new Array(raw.length).fill(0);
+    this.title = new Array(raw.length).fill("");
+    this.blank = new Array(raw.length);
+    for (let i = 0; i < raw.length; i++) {
+      const line = raw[i]!;
+      this.blank[i] = !/\S/.test(line);
+      if (this.fenced[i] || line.charCodeAt(0) !== 35 /* # */) continue;
+      const m = HEADING.exec(line);
       if (!m) continue;
       this.depth[i] = m[1]!.length;
       // An ATX heading may close with a run of #s after a space.
@@ -53,7 +59,7 @@ export class Lines {
   }
 
   text(i: number): string {
-    return this.lines[i]!.replace(/\r$/, "");
+    return this.lines[i]!;
   }
 
   /** Raw source of lines [from, to), trimmed. */
@@ -101,14 +107,14 @@ function split(L: Lines, from: number, to: number, depth: number): { firstHead: 
 function readMetadata(L: Lines, from: number, to: number): { entries: MetadataEntry[]; bodyStart: number } {
   const entries: MetadataEntry[] = [];
   let i = from;
-  while (i < to && !L.text(i).trim()) i++;
+  while (i < to && L.blank[i]) i++;
   let bodyStart = i;
   while (i < to && !L.fenced[i] && L.depth[i] === 0) {
     let j = i;
     const para: MetadataEntry[] = [];
     let all = true;
-    while (j < to && L.text(j).trim() && L.depth[j] === 0 && !L.fenced[j]) {
-      const m = METADATA_LINE.exec(L.text(j).trim());
+    while (j < to && !L.blank[j] && L.depth[j] === 0 && !L.fenced[j]) {
+      const m = all ? METADATA_LINE.exec(L.text(j).trim()) : null;
       if (!m) all = false;
       else para.push({ key: m[1]!.trim(), value: unquote(m[2]!), at: { line: j + 1, column: j === i ? 1 + (L.text(j).length - L.text(j).trimStart().length) : 1 } });
       j++;
@@ -116,7 +122,7 @@ function readMetadata(L: Lines, from: number, to: number): { entries: MetadataEn
     if (!all || para.length === 0) break;
     entries.push(...para);
     i = j;
-    while (i < to && !L.text(i).trim()) i++;
+    while (i < to && L.blank[i]) i++;
     bodyStart = i;
   }
   return { entries, bodyStart };
@@ -140,7 +146,7 @@ function readStepItems(L: Lines, from: number, to: number): Scenario["stepItems"
       if (current) current.open = false;
       continue;
     }
-    if (!line.trim()) {
+    if (L.blank[i]) {
       blank = true;
       if (current) current.open = false;
       continue;
@@ -191,7 +197,7 @@ function readRequirement(L: Lines, b: Blockish): Requirement {
   const { firstHead, blocks } = split(L, b.head + 1, b.end, 4);
   const { entries, bodyStart } = readMetadata(L, b.head + 1, firstHead);
   let textLine = bodyStart;
-  while (textLine < firstHead && !L.text(textLine).trim()) textLine++;
+  while (textLine < firstHead && L.blank[textLine]) textLine++;
   return {
     name: (m ? m[1]! : title).trim(),
     prefixed: m !== null,
