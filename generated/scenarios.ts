@@ -236,6 +236,9 @@ export type ScenarioId =
   | "nixstasis.openvpn-recovery.tun0"
   | "spec.findings.duplicate-id"
   | "spec.findings.text-format"
+  | "spec.findings.keyword-typo"
+  | "spec.findings.duplicate-new"
+  | "spec.findings.added-reuses-id"
   | "spec.cli.clean-json"
   | "spec.cli.findings-exit"
   | "spec.cli.usage-exit"
@@ -2369,13 +2372,37 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/spec-toolchain/spec.md:26"
   },
+  "spec.findings.keyword-typo": {
+    "title": "A misspelt step keyword is one finding with a hint",
+    "requirement": "spec.findings",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:33"
+  },
+  "spec.findings.duplicate-new": {
+    "title": "A duplicate ID is blamed on the new occurrence",
+    "requirement": "spec.findings",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:41"
+  },
+  "spec.findings.added-reuses-id": {
+    "title": "An ADDED delta reusing an ID is caught at the delta",
+    "requirement": "spec.findings",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:49"
+  },
   "spec.cli.clean-json": {
     "title": "Clean tree exits 0 with counts",
     "requirement": "spec.cli",
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:39"
+    "source": "specs/spec-toolchain/spec.md:63"
   },
   "spec.cli.findings-exit": {
     "title": "Findings exit 1",
@@ -2383,7 +2410,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:48"
+    "source": "specs/spec-toolchain/spec.md:72"
   },
   "spec.cli.usage-exit": {
     "title": "Usage errors exit 2",
@@ -2391,7 +2418,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:56"
+    "source": "specs/spec-toolchain/spec.md:80"
   },
   "spec.roots.openspec-parent": {
     "title": "Folder holding openspec/",
@@ -2399,7 +2426,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:69"
+    "source": "specs/spec-toolchain/spec.md:93"
   },
   "spec.roots.openspec-rules": {
     "title": "OpenSpec rules only",
@@ -2407,7 +2434,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:77"
+    "source": "specs/spec-toolchain/spec.md:101"
   },
   "spec.openspec-rules.shall": {
     "title": "Missing SHALL",
@@ -2415,7 +2442,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:91"
+    "source": "specs/spec-toolchain/spec.md:115"
   },
   "spec.openspec-rules.no-scenario": {
     "title": "Requirement without scenario",
@@ -2423,7 +2450,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:98"
+    "source": "specs/spec-toolchain/spec.md:122"
   },
   "spec.openspec-rules.purpose": {
     "title": "Missing Purpose",
@@ -2431,7 +2458,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:105"
+    "source": "specs/spec-toolchain/spec.md:129"
   },
   "spec.openspec-rules.duplicate-name": {
     "title": "Duplicate requirement names",
@@ -2439,7 +2466,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:112"
+    "source": "specs/spec-toolchain/spec.md:136"
   },
   "spec.openspec-rules.cli-agrees": {
     "title": "The real OpenSpec CLI agrees",
@@ -2447,7 +2474,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:119"
+    "source": "specs/spec-toolchain/spec.md:143"
   },
   "spec.ids.missing": {
     "title": "Missing ID",
@@ -2455,7 +2482,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:134"
+    "source": "specs/spec-toolchain/spec.md:158"
   },
   "spec.ids.malformed": {
     "title": "Malformed ID",
@@ -2463,7 +2490,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:141"
+    "source": "specs/spec-toolchain/spec.md:165"
   },
   "spec.ids.prefix": {
     "title": "Scenario ID outside its requirement",
@@ -2471,7 +2498,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:148"
+    "source": "specs/spec-toolchain/spec.md:172"
   },
   "spec.ids.rename-stable": {
     "title": "Title rename keeps the ID",
@@ -2479,7 +2506,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:155"
+    "source": "specs/spec-toolchain/spec.md:179"
   },
   "spec.steps.no-then": {
     "title": "Scenario without THEN",
@@ -2487,7 +2514,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:169"
+    "source": "specs/spec-toolchain/spec.md:193"
   },
   "spec.steps.given-after-when": {
     "title": "GIVEN after WHEN",
@@ -2495,7 +2522,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:176"
+    "source": "specs/spec-toolchain/spec.md:200"
   },
   "spec.tags.unknown-en18031": {
     "title": "Unknown EN 18031 ID",
@@ -2503,7 +2530,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:189"
+    "source": "specs/spec-toolchain/spec.md:213"
   },
   "spec.tags.en18031-data": {
     "title": "The data file holds the 33 Part-1 IDs",
@@ -2511,7 +2538,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "static",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:196"
+    "source": "specs/spec-toolchain/spec.md:220"
   },
   "spec.tags.invalid-level": {
     "title": "Invalid level",
@@ -2519,7 +2546,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:203"
+    "source": "specs/spec-toolchain/spec.md:227"
   },
   "spec.schemas.unknown-type": {
     "title": "Unknown type in a table",
@@ -2527,7 +2554,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:216"
+    "source": "specs/spec-toolchain/spec.md:240"
   },
   "spec.schemas.keywords": {
     "title": "Table constraints become keywords",
@@ -2535,7 +2562,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:223"
+    "source": "specs/spec-toolchain/spec.md:247"
   },
   "spec.schemas.standalone-agrees": {
     "title": "Standalone validators agree with ajv",
@@ -2543,7 +2570,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:231"
+    "source": "specs/spec-toolchain/spec.md:255"
   },
   "spec.compile.drift": {
     "title": "Drift is detected",
@@ -2551,7 +2578,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:244"
+    "source": "specs/spec-toolchain/spec.md:268"
   },
   "spec.compile.committed": {
     "title": "The committed generated folder is current",
@@ -2559,7 +2586,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "static",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:252"
+    "source": "specs/spec-toolchain/spec.md:276"
   },
   "spec.compile.typed-ids": {
     "title": "Scenario IDs are a string-literal union",
@@ -2567,7 +2594,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:259"
+    "source": "specs/spec-toolchain/spec.md:283"
   },
   "spec.compile.trace": {
     "title": "Trace covers every Part-1 ID",
@@ -2575,7 +2602,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:266"
+    "source": "specs/spec-toolchain/spec.md:290"
   },
   "spec.robust.fuzz": {
     "title": "Random and mutated markdown",
@@ -2583,7 +2610,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:279"
+    "source": "specs/spec-toolchain/spec.md:303"
   },
   "spec.robust.odd-entries": {
     "title": "Odd file system entries and extreme files",
@@ -2591,7 +2618,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:286"
+    "source": "specs/spec-toolchain/spec.md:310"
   },
   "spec.robust.internal-error": {
     "title": "Internal errors exit 2 with a message",
@@ -2599,7 +2626,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:295"
+    "source": "specs/spec-toolchain/spec.md:319"
   },
   "spec.openspec-exact.self-corpus": {
     "title": "OpenSpec's own corpus",
@@ -2607,7 +2634,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:309"
+    "source": "specs/spec-toolchain/spec.md:333"
   },
   "spec.openspec-exact.generated-corpora": {
     "title": "Generated and mutated corpora",
@@ -2615,7 +2642,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:318"
+    "source": "specs/spec-toolchain/spec.md:342"
   },
   "spec.openspec-exact.explain": {
     "title": "Every rule says whether OpenSpec has it",
@@ -2623,7 +2650,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:327"
+    "source": "specs/spec-toolchain/spec.md:351"
   },
   "spec.fast.bundle-current": {
     "title": "A changed source rebuilds the bundle",
@@ -2631,7 +2658,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:341"
+    "source": "specs/spec-toolchain/spec.md:365"
   },
   "spec.archive.order": {
     "title": "Deltas applied in order",
@@ -2639,7 +2666,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:356"
+    "source": "specs/spec-toolchain/spec.md:380"
   },
   "spec.archive.drop-refused": {
     "title": "Dropping a scenario is refused",
@@ -2647,7 +2674,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:364"
+    "source": "specs/spec-toolchain/spec.md:388"
   },
   "spec.archive.new-capability": {
     "title": "New capability accepts only ADDED",
@@ -2655,7 +2682,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:371"
+    "source": "specs/spec-toolchain/spec.md:395"
   },
   "spec.archive.laws": {
     "title": "Archive laws hold",
@@ -2663,7 +2690,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:378"
+    "source": "specs/spec-toolchain/spec.md:402"
   },
   "verify.unit.definition": {
     "title": "Unit declares type, condition and timeout",

@@ -9,6 +9,7 @@ import { checkMainSpec, checkRequirement, type CheckedRequirement, type RuleCont
 import { compileDataTable, compileSchemaBlock, type CompiledSchema, type CompiledTable } from "../schema/table-schema.js";
 import { discoverCorpus, type ChangeFiles, type CorpusFiles, type Layout } from "./discover.js";
 import { checkOpenSpecRules } from "./check-openspec.js";
+import { inLastCommit } from "./git-history.js";
 import type { OpenSpecItem } from "../openspec/validate-root.js";
 
 export interface Step {
@@ -115,7 +116,24 @@ function checkProposal(change: ChangeFiles, sink: DiagnosticSink): void {
 }
 
 /** Checks one change: proposal, delta grammar, and that each delta fits the current baseline. */
-function checkChange(change: ChangeFiles, base: Map<string, { doc: SpecDocument; checked: CheckedRequirement[] }>, ctx: Omit<RuleContext, "sink" | "source">, sinks: DiagnosticSink[], files: FileReport[]): void {
+/**
+ * A duplicate ID is blamed on the occurrence an author just added: the one that was
+ * not in the last commit while the other was; otherwise (both new, both old, no git)
+ * the later one.
+ */
+function reportDuplicate(sinks: Map<string, { sink: DiagnosticSink; path: string }>, id: string, firstAt: string, later: { sink: DiagnosticSink; file: { display: string; path: string }; at: { line: number; column: number } }): void {
+  const sep = firstAt.lastIndexOf(":");
+  const first = sinks.get(firstAt.slice(0, sep));
+  const needle = `\`${id}\``;
+  const laterAt = `${later.file.display}:${later.at.line}`;
+  if (first && inLastCommit(later.file.path, needle) === true && inLastCommit(first.path, needle) === false) {
+    first.sink.report("id-unique", { line: Number(firstAt.slice(sep + 1)), column: 1 }, `ID "${id}" is new here but already used at ${laterAt} (in the last commit); give this one a new ID`);
+    return;
+  }
+  later.sink.report("id-unique", later.at, `ID "${id}" is already used at ${firstAt}`);
+}
+
+function checkChange(change: ChangeFiles, base: Map<string, { doc: SpecDocument; checked: CheckedRequirement[] }>, ctx: Omit<RuleContext, "sink" | "source">, sinks: DiagnosticSink[], files: FileReport[], baselineId: (id: string) => string | undefined): void {
   const proposalSink = new DiagnosticSink(change.proposal?.display ?? `${change.dir}/proposal.md`);
   sinks.push(proposalSink);
   checkProposal(change, proposalSink);
@@ -165,6 +183,15 @@ function checkChange(change: ChangeFiles, base: Map<string, { doc: SpecDocument;
         report.requirements++;
         report.scenarios += checked.scenarios.length;
         if (section.operation === "ADDED" && existing) sink.report("delta-target", req.at, `ADDED: "${req.name}" already exists in ${delta.capability}; use MODIFIED`);
+        if (section.operation === "ADDED" && !existing && ctx.rules === "atomicnix") {
+          // Caught here, at the delta's own line, rather than by archive in the merged file.
+          const reused = (id: string | undefined, at: { line: number; column: number }) => {
+            const where = id ? baselineId(id) : undefined;
+            if (where) sink.report("delta-target", at, `ADDED reuses ID "${id}", already used at ${where}; new requirements and scenarios need new IDs`);
+          };
+          reused(checked.id, req.at);
+          checked.scenarios.forEach((sc, j) => reused(sc.id, req.scenarios[j]!.at));
+        }
         if (section.operation === "MODIFIED") {
           if (target && !existing) sink.report("delta-target", req.at, `MODIFIED: "${req.name}" is not a requirement of ${delta.capability}`);
           if (existing) {
@@ -209,13 +236,16 @@ export function checkDiscovered(corpus: CorpusFiles, options: CheckOptions = {})
   const catalogue: Catalogue = { capabilities: [], requirements: [], scenarios: [], schemas: [], tables: [], en18031 };
   const documents = new Map<string, SpecDocument>();
   const base = new Map<string, { doc: SpecDocument; checked: CheckedRequirement[] }>();
+  // ID -> "file:line" of its first occurrence
   const requirementIds = new Map<string, string>();
   const scenarioIds = new Map<string, string>();
+  const sinkFor = new Map<string, { sink: DiagnosticSink; path: string }>();
   const schemaIds = new Map<string, string>();
 
   for (const { name, file } of corpus.capabilities) {
     const sink = new DiagnosticSink(file.display);
     sinks.push(sink);
+    sinkFor.set(file.display, { sink, path: file.path });
     const doc = loadSpecDocument(file.display, file.source);
     documents.set(name, doc);
     const ctx: RuleContext = { sink, source: file.source, rules, en18031: enIds };
@@ -236,7 +266,7 @@ export function checkDiscovered(corpus: CorpusFiles, options: CheckOptions = {})
       if (req.id.split(".")[0] !== prefix) sink.report("id-prefix", at, `requirement ID "${req.id}" should start with "${prefix}." like the rest of ${name}`);
       const dup = requirementIds.get(req.id) ?? scenarioIds.get(req.id);
       if (dup) {
-        sink.report("id-unique", at, `ID "${req.id}" is already used at ${dup}`);
+        reportDuplicate(sinkFor, req.id, dup, { sink, file, at });
         return;
       }
       requirementIds.set(req.id, `${file.display}:${at.line}`);
@@ -248,7 +278,7 @@ export function checkDiscovered(corpus: CorpusFiles, options: CheckOptions = {})
         if (!sc.id) return;
         const dupSc = scenarioIds.get(sc.id) ?? requirementIds.get(sc.id);
         if (dupSc) {
-          sink.report("id-unique", scAt, `ID "${sc.id}" is already used at ${dupSc}`);
+          reportDuplicate(sinkFor, sc.id, dupSc, { sink, file, at: scAt });
           return;
         }
         scenarioIds.set(sc.id, `${file.display}:${scAt.line}`);
@@ -299,7 +329,7 @@ export function checkDiscovered(corpus: CorpusFiles, options: CheckOptions = {})
 
   for (const change of corpus.changes) {
     if (change.archived) continue;
-    checkChange(change, base, { rules, en18031: enIds }, sinks, files);
+    checkChange(change, base, { rules, en18031: enIds }, sinks, files, (id) => requirementIds.get(id) ?? scenarioIds.get(id));
   }
 
   const diagnostics = sinks.flatMap((s) => s.items).sort(compareDiagnostics);
