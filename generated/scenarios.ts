@@ -271,6 +271,10 @@ export type ScenarioId =
   | "spec.openspec-exact.self-corpus"
   | "spec.openspec-exact.generated-corpora"
   | "spec.openspec-exact.explain"
+  | "spec.lsp.diagnostics"
+  | "spec.lsp.navigation"
+  | "spec.lsp.completion-rename"
+  | "spec.lsp.neovim"
   | "spec.fast.bundle-current"
   | "spec.archive.order"
   | "spec.archive.drop-refused"
@@ -457,6 +461,7 @@ export type RequirementId =
   | "spec.compile"
   | "spec.robust"
   | "spec.openspec-exact"
+  | "spec.lsp"
   | "spec.fast"
   | "spec.archive"
   | "verify.unit"
@@ -2652,13 +2657,45 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/spec-toolchain/spec.md:351"
   },
+  "spec.lsp.diagnostics": {
+    "title": "Diagnostics as you type",
+    "requirement": "spec.lsp",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:365"
+  },
+  "spec.lsp.navigation": {
+    "title": "Hover and go-to-definition",
+    "requirement": "spec.lsp",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:374"
+  },
+  "spec.lsp.completion-rename": {
+    "title": "Completion and rename",
+    "requirement": "spec.lsp",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:382"
+  },
+  "spec.lsp.neovim": {
+    "title": "A real client: headless Neovim",
+    "requirement": "spec.lsp",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:390"
+  },
   "spec.fast.bundle-current": {
     "title": "A changed source rebuilds the bundle",
     "requirement": "spec.fast",
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:365"
+    "source": "specs/spec-toolchain/spec.md:404"
   },
   "spec.archive.order": {
     "title": "Deltas applied in order",
@@ -2666,7 +2703,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:380"
+    "source": "specs/spec-toolchain/spec.md:419"
   },
   "spec.archive.drop-refused": {
     "title": "Dropping a scenario is refused",
@@ -2674,7 +2711,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:388"
+    "source": "specs/spec-toolchain/spec.md:427"
   },
   "spec.archive.new-capability": {
     "title": "New capability accepts only ADDED",
@@ -2682,7 +2719,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:395"
+    "source": "specs/spec-toolchain/spec.md:434"
   },
   "spec.archive.laws": {
     "title": "Archive laws hold",
@@ -2690,7 +2727,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:402"
+    "source": "specs/spec-toolchain/spec.md:441"
   },
   "verify.unit.definition": {
     "title": "Unit declares type, condition and timeout",

@@ -31,6 +31,7 @@ const COMMANDS: Record<string, Record<string, { summary: string; load: () => Pro
 /** Commands without a group, e.g. `atomicnix update-server --dir BUNDLES`. */
 const SINGLE: Record<string, { summary: string; load: () => Promise<Command> }> = {
   // Single commands register here.
+  lsp: { summary: "Language Server on stdio for specs/**/*.md and test files: atomicnix lsp", load: async () => (await import("../lsp/server.js")).lspCommand },
   "update-server": { summary: "serve the update poll protocol from a directory of .raucb bundles: update-server --dir BUNDLES [--port N] [--host ADDR] [--keyring PEM] [--pin V] [--json]", load: async () => (await import("../../device/update/cli.js")).updateServerCommand },
 };
 

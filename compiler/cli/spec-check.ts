@@ -1,4 +1,6 @@
+import { watch as fsWatch } from "node:fs";
 import { checkCorpus, type CheckResult } from "../corpus/check.js";
+import { openSpecRootOf } from "../corpus/discover.js";
 import { formatDiagnostic } from "../spec/diagnostics.js";
 import type { RuleSet } from "../spec/rules.js";
 import { EXIT, parse, printJson, UsageError } from "./args.js";
@@ -41,12 +43,51 @@ export function printCheckSummary(result: CheckResult, stream: NodeJS.WritableSt
 }
 
 export async function specCheck(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { json: { type: "boolean" }, rules: { type: "string" }, explain: { type: "string" } }, 1);
+  const { values, positionals } = parse(argv, { json: { type: "boolean" }, rules: { type: "string" }, explain: { type: "string" }, watch: { type: "boolean" } }, 1);
   if (values.explain !== undefined) return explain(values.explain, Boolean(values.json));
   const rules = (values.rules ?? "atomicnix") as RuleSet;
   if (rules !== "atomicnix" && rules !== "openspec") throw new UsageError(`--rules must be atomicnix or openspec, not "${rules}"`);
+  if (values.watch) return watch(positionals[0] ?? "specs", rules, Boolean(values.json));
   const result = checkCorpus(positionals[0] ?? "specs", { rules, validators: false });
   if (values.json) printJson(checkReport(result));
   else printCheckSummary(result);
   return checkPassed(result) ? EXIT.ok : EXIT.findings;
+}
+
+/**
+ * `spec check --watch`: checks, then checks again after every change under the tree
+ * (a burst of saves is one re-check). Unchanged files come from the parse cache, so
+ * a re-check costs about one file's parse. Runs until interrupted.
+ */
+function watch(path: string, rules: RuleSet, json: boolean): Promise<number> {
+  const root = openSpecRootOf(path).root;
+  const once = () => {
+    const t = performance.now();
+    let result: CheckResult;
+    try {
+      result = checkCorpus(path, { rules, validators: false });
+    } catch (e) {
+      process.stderr.write(`spec check --watch: ${e instanceof Error ? e.message : e}\n`);
+      return;
+    }
+    if (json) process.stdout.write(JSON.stringify(checkReport(result)) + "\n");
+    else {
+      printCheckSummary(result);
+      process.stdout.write(`-- checked in ${(performance.now() - t).toFixed(0)} ms; watching ${root} (Ctrl-C to stop)\n`);
+    }
+  };
+  once();
+  let timer: NodeJS.Timeout | undefined;
+  const watcher = fsWatch(root, { recursive: true }, () => {
+    clearTimeout(timer);
+    timer = setTimeout(once, 50);
+  });
+  return new Promise((resolve) => {
+    const stop = () => {
+      watcher.close();
+      resolve(EXIT.ok);
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
 }

@@ -57,8 +57,23 @@ export interface RequirementsSection {
   blocks: Block[];
 }
 
+/** Keeps the last few results per function: a main spec is read once per delta that targets it. */
+export function memoByText<T>(fn: (text: string) => T, size = 16): (text: string) => T {
+  const memo = new Map<string, T>();
+  return (text) => {
+    const hit = memo.get(text);
+    if (hit !== undefined) return hit;
+    const value = fn(text);
+    if (memo.size >= size) memo.delete(memo.keys().next().value!);
+    memo.set(text, value);
+    return value;
+  };
+}
+
 /** The blocks of the first unfenced `## Requirements` section. */
-export function requirementsSection(content: string): RequirementsSection {
+export const requirementsSection = memoByText(readRequirementsSection);
+
+function readRequirementsSection(content: string): RequirementsSection {
   const lines = normalizeText(content).split("\n");
   const mask = fenceMask(lines);
   const start = lines.findIndex((l, i) => !mask[i] && /^##\s+Requirements\s*$/i.test(l));

@@ -1,4 +1,4 @@
-import { normalizeName, requirementsSection } from "./blocks.js";
+import { memoByText, normalizeName, requirementsSection } from "./blocks.js";
 import { containsShallOrMust, fenceMask, findSection, hasBody, normalizeText, parseSections, requirementBody, scenarioBodies } from "./lines.js";
 import { MAX_REQUIREMENT_TEXT_LENGTH, MIN_PURPOSE_LENGTH, missingShallMessage, MSG, type Issue } from "./messages.js";
 
@@ -6,7 +6,9 @@ const DELTA_HEADER = /^##\s+(ADDED|MODIFIED|REMOVED|RENAMED)\s+Requirements\s*$/
 const REQ_HEADER_STRICT = /^###\s+Requirement:\s*(.+)\s*$/i;
 
 /** OpenSpec's structural findings on a main spec: delta headers, requirements outside `## Requirements`, duplicate names. */
-export function mainSpecStructureIssues(content: string): { line: number; message: string }[] {
+export const mainSpecStructureIssues = memoByText(readStructureIssues);
+
+function readStructureIssues(content: string): { line: number; message: string }[] {
   const raw = content.replace(/\r\n?/g, "\n").split("\n");
   const mask = fenceMask(raw);
   const lines = raw.map((l, i) => (mask[i] ? "" : l));
