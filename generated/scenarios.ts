@@ -275,6 +275,7 @@ export type ScenarioId =
   | "spec.lsp.navigation"
   | "spec.lsp.completion-rename"
   | "spec.lsp.neovim"
+  | "spec.lsp.watch"
   | "spec.fast.bundle-current"
   | "spec.archive.order"
   | "spec.archive.drop-refused"
@@ -2689,13 +2690,21 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/spec-toolchain/spec.md:390"
   },
+  "spec.lsp.watch": {
+    "title": "spec check --watch re-checks on save",
+    "requirement": "spec.lsp",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:398"
+  },
   "spec.fast.bundle-current": {
     "title": "A changed source rebuilds the bundle",
     "requirement": "spec.fast",
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:404"
+    "source": "specs/spec-toolchain/spec.md:412"
   },
   "spec.archive.order": {
     "title": "Deltas applied in order",
@@ -2703,7 +2712,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:419"
+    "source": "specs/spec-toolchain/spec.md:427"
   },
   "spec.archive.drop-refused": {
     "title": "Dropping a scenario is refused",
@@ -2711,7 +2720,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:427"
+    "source": "specs/spec-toolchain/spec.md:435"
   },
   "spec.archive.new-capability": {
     "title": "New capability accepts only ADDED",
@@ -2719,7 +2728,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:434"
+    "source": "specs/spec-toolchain/spec.md:442"
   },
   "spec.archive.laws": {
     "title": "Archive laws hold",
@@ -2727,7 +2736,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:441"
+    "source": "specs/spec-toolchain/spec.md:449"
   },
   "verify.unit.definition": {
     "title": "Unit declares type, condition and timeout",

@@ -117,17 +117,49 @@ function checkProposal(change: ChangeFiles, sink: DiagnosticSink): void {
 
 /** Checks one change: proposal, delta grammar, and that each delta fits the current baseline. */
 /**
+ * The per-file part of a check (parse and the file-local rules), kept for the file's
+ * last source: a re-check after an edit (the language server, `--watch`) redoes only
+ * the edited file; cross-file rules (IDs, deltas) always run on the whole corpus.
+ */
+/** Catalogue entries of memoized scenarios, so an unchanged file adds no garbage per re-check. */
+const catalogueEntries = new WeakMap<CheckedRequirement["scenarios"][number], CatalogueScenario>();
+const fileMemo = new Map<string, { source: string; key: string; doc: SpecDocument; checked: CheckedRequirement[]; items: Diagnostic[] }>();
+
+function checkFile(file: { display: string; source: string; unsaved?: boolean }, sink: DiagnosticSink, rules: RuleSet, enIds: ReadonlySet<string>): { doc: SpecDocument; checked: CheckedRequirement[] } {
+  const key = `${rules}\0${[...enIds].join(",")}`;
+  const memo = fileMemo.get(file.display);
+  if (memo && memo.source === file.source && memo.key === key) {
+    sink.items.push(...memo.items);
+    return memo;
+  }
+  const local = new DiagnosticSink(file.display);
+  const doc = loadSpecDocument(file.display, file.source, { persist: !file.unsaved });
+  const checked = checkMainSpec(doc, { sink: local, source: file.source, rules, en18031: enIds });
+  fileMemo.set(file.display, { source: file.source, key, doc, checked, items: local.items });
+  sink.items.push(...local.items);
+  return { doc, checked };
+}
+
+/** Where an ID was first seen; the "file:line" text is made only when a finding needs it. */
+interface Loc {
+  file: string;
+  line: number;
+}
+
+const where = (l: Loc) => `${l.file}:${l.line}`;
+
+/**
  * A duplicate ID is blamed on the occurrence an author just added: the one that was
  * not in the last commit while the other was; otherwise (both new, both old, no git)
  * the later one.
  */
-function reportDuplicate(sinks: Map<string, { sink: DiagnosticSink; path: string }>, id: string, firstAt: string, later: { sink: DiagnosticSink; file: { display: string; path: string }; at: { line: number; column: number } }): void {
-  const sep = firstAt.lastIndexOf(":");
-  const first = sinks.get(firstAt.slice(0, sep));
+function reportDuplicate(sinks: Map<string, { sink: DiagnosticSink; path: string }>, id: string, firstLoc: Loc, later: { sink: DiagnosticSink; file: { display: string; path: string }; at: { line: number; column: number } }): void {
+  const firstAt = where(firstLoc);
+  const first = sinks.get(firstLoc.file);
   const needle = `\`${id}\``;
   const laterAt = `${later.file.display}:${later.at.line}`;
   if (first && inLastCommit(later.file.path, needle) === true && inLastCommit(first.path, needle) === false) {
-    first.sink.report("id-unique", { line: Number(firstAt.slice(sep + 1)), column: 1 }, `ID "${id}" is new here but already used at ${laterAt} (in the last commit); give this one a new ID`);
+    first.sink.report("id-unique", { line: firstLoc.line, column: 1 }, `ID "${id}" is new here but already used at ${laterAt} (in the last commit); give this one a new ID`);
     return;
   }
   later.sink.report("id-unique", later.at, `ID "${id}" is already used at ${firstAt}`);
@@ -237,8 +269,8 @@ export function checkDiscovered(corpus: CorpusFiles, options: CheckOptions = {})
   const documents = new Map<string, SpecDocument>();
   const base = new Map<string, { doc: SpecDocument; checked: CheckedRequirement[] }>();
   // ID -> "file:line" of its first occurrence
-  const requirementIds = new Map<string, string>();
-  const scenarioIds = new Map<string, string>();
+  const requirementIds = new Map<string, Loc>();
+  const scenarioIds = new Map<string, Loc>();
   const sinkFor = new Map<string, { sink: DiagnosticSink; path: string }>();
   const schemaIds = new Map<string, string>();
 
@@ -246,30 +278,32 @@ export function checkDiscovered(corpus: CorpusFiles, options: CheckOptions = {})
     const sink = new DiagnosticSink(file.display);
     sinks.push(sink);
     sinkFor.set(file.display, { sink, path: file.path });
-    const doc = loadSpecDocument(file.display, file.source);
+    const { doc, checked } = checkFile(file, sink, rules, enIds);
     documents.set(name, doc);
-    const ctx: RuleContext = { sink, source: file.source, rules, en18031: enIds };
-    const checked = checkMainSpec(doc, ctx);
     base.set(name, { doc, checked });
     const report: FileReport = { file: file.display, kind: "spec", requirements: checked.length, scenarios: checked.reduce((n, r) => n + r.scenarios.length, 0), errors: 0, warnings: 0 };
     files.push(report);
     if (rules !== "atomicnix") continue;
 
     const prefixes = new Map<string, number>();
-    for (const req of checked) if (req.id) prefixes.set(req.id.split(".")[0]!, (prefixes.get(req.id.split(".")[0]!) ?? 0) + 1);
+    const head = (id: string) => {
+      const dot = id.indexOf(".");
+      return dot < 0 ? id : id.slice(0, dot);
+    };
+    for (const req of checked) if (req.id) prefixes.set(head(req.id), (prefixes.get(head(req.id)) ?? 0) + 1);
     const prefix = [...prefixes.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? name;
     const capEntry = { name, prefix, file: file.display, requirements: [] as string[] };
     catalogue.capabilities.push(capEntry);
     checked.forEach((req, i) => {
       const at = doc.requirements[i]!.at;
       if (!req.id) return;
-      if (req.id.split(".")[0] !== prefix) sink.report("id-prefix", at, `requirement ID "${req.id}" should start with "${prefix}." like the rest of ${name}`);
+      if (head(req.id) !== prefix) sink.report("id-prefix", at, `requirement ID "${req.id}" should start with "${prefix}." like the rest of ${name}`);
       const dup = requirementIds.get(req.id) ?? scenarioIds.get(req.id);
       if (dup) {
         reportDuplicate(sinkFor, req.id, dup, { sink, file, at });
         return;
       }
-      requirementIds.set(req.id, `${file.display}:${at.line}`);
+      requirementIds.set(req.id, { file: file.display, line: at.line });
       capEntry.requirements.push(req.id);
       const entry: CatalogueRequirement = { id: req.id, title: req.name, capability: name, status: req.status, en18031: req.en18031, scenarios: [], file: file.display, line: at.line };
       catalogue.requirements.push(entry);
@@ -281,21 +315,26 @@ export function checkDiscovered(corpus: CorpusFiles, options: CheckOptions = {})
           reportDuplicate(sinkFor, sc.id, dupSc, { sink, file, at: scAt });
           return;
         }
-        scenarioIds.set(sc.id, `${file.display}:${scAt.line}`);
+        scenarioIds.set(sc.id, { file: file.display, line: scAt.line });
         if (!sc.level) return;
         entry.scenarios.push(sc.id);
-        catalogue.scenarios.push({
-          id: sc.id,
-          title: sc.name,
-          requirement: req.id!,
-          capability: name,
-          level: sc.level,
-          status: req.status,
-          ...(sc.planStep ? { planStep: sc.planStep } : {}),
-          steps: sc.steps.map((s) => ({ keyword: s.keyword, text: s.text })),
-          file: file.display,
-          line: scAt.line,
-        });
+        let item = catalogueEntries.get(sc);
+        if (!item || item.capability !== name || item.requirement !== req.id || item.file !== file.display) {
+          item = {
+            id: sc.id,
+            title: sc.name,
+            requirement: req.id!,
+            capability: name,
+            level: sc.level,
+            status: req.status,
+            ...(sc.planStep ? { planStep: sc.planStep } : {}),
+            steps: sc.steps.map((s) => ({ keyword: s.keyword, text: s.text })),
+            file: file.display,
+            line: scAt.line,
+          };
+          catalogueEntries.set(sc, item);
+        }
+        catalogue.scenarios.push(item);
       });
     });
     for (const block of doc.schemas) {
@@ -329,7 +368,10 @@ export function checkDiscovered(corpus: CorpusFiles, options: CheckOptions = {})
 
   for (const change of corpus.changes) {
     if (change.archived) continue;
-    checkChange(change, base, { rules, en18031: enIds }, sinks, files, (id) => requirementIds.get(id) ?? scenarioIds.get(id));
+    checkChange(change, base, { rules, en18031: enIds }, sinks, files, (id) => {
+      const loc = requirementIds.get(id) ?? scenarioIds.get(id);
+      return loc && where(loc);
+    });
   }
 
   const diagnostics = sinks.flatMap((s) => s.items).sort(compareDiagnostics);

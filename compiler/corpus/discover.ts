@@ -12,6 +12,8 @@ export interface SourceFile {
   /** path as shown to the user */
   display: string;
   source: string;
+  /** an editor buffer not saved yet (its parse is not written to the disk cache) */
+  unsaved?: boolean;
 }
 
 export interface ChangeFiles {

@@ -95,7 +95,7 @@ export class Workspace {
   }
 
   private overlay(): CorpusFiles {
-    const o = (f: { path: string; display: string; source: string }) => (this.open.has(f.path) ? { ...f, source: this.open.get(f.path)! } : f);
+    const o = (f: { path: string; display: string; source: string }) => (this.open.has(f.path) ? { ...f, source: this.open.get(f.path)!, unsaved: true } : f);
     return {
       ...this.corpus,
       capabilities: this.corpus.capabilities.map((c) => ({ ...c, file: o(c.file) })),

@@ -171,3 +171,34 @@ vim.cmd("qa!")
     rmSync(ws.root, { recursive: true, force: true });
   }
 });
+
+scenario("spec.lsp.watch", { targets: ["host"], timeout: 60_000 }, async () => {
+  const { spawn } = await import("node:child_process");
+  const ws = lspWorkspace();
+  const child = spawn(process.execPath, [join(REPO, "bin", "atomicnix.js"), "spec", "check", join(ws.root, "specs"), "--watch", "--json"], { stdio: ["ignore", "pipe", "pipe"] });
+  try {
+    const reports: { ok: boolean; diagnostics: { rule: string }[] }[] = [];
+    let buffer = "";
+    child.stdout.on("data", (c: Buffer) => {
+      buffer += c.toString();
+      let nl: number;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        reports.push(JSON.parse(buffer.slice(0, nl)));
+        buffer = buffer.slice(nl + 1);
+      }
+    });
+    const waitFor = async (n: number) => {
+      for (let i = 0; i < 400 && reports.length < n; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(reports.length).toBeGreaterThanOrEqual(n);
+    };
+    await waitFor(1);
+    expect(reports[0]!.ok).toBe(true);
+    writeFileSync(ws.spec, readFileSync(ws.spec, "utf8").replace("- **WHEN** it boots", "- **WEHN** it boots"));
+    await waitFor(2);
+    expect(reports.at(-1)!.ok).toBe(false);
+    expect(reports.at(-1)!.diagnostics.map((d) => d.rule)).toEqual(["scenario-steps"]);
+  } finally {
+    child.kill("SIGTERM");
+    rmSync(ws.root, { recursive: true, force: true });
+  }
+});
