@@ -57,7 +57,8 @@ export function cached<T>(namespace: string, input: string, compute: () => T, op
   memory.set(key, value);
   if (options.persist === false) return value;
   try {
-    writeFileAtomic(path, JSON.stringify(value));
+    // A lost entry after a crash is only a recomputation: no fsync on this path.
+    writeFileAtomic(path, JSON.stringify(value), 0o644, false);
   } catch {
     // Read-only checkouts still work; they just do not get faster.
   }
