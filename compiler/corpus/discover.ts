@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
+import { isFile } from "../fs/is-file.js";
 import { dirname, join, relative, resolve } from "node:path";
 import { UsageError } from "../errors.js";
 import { discoverSpecFiles } from "../openspec/validate-change.js";
@@ -39,15 +40,6 @@ const RESERVED = new Set(["changes", "archive"]);
 function isDir(path: string): boolean {
   try {
     return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-/** Only regular files (or links to them) count: a folder named spec.md or proposal.md is not one. */
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
   } catch {
     return false;
   }

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, statSync, type Dirent } from "node:fs";
+import { readdirSync, readFileSync, type Dirent } from "node:fs";
+import { isFile } from "../fs/is-file.js";
 import { join } from "node:path";
 import { describeScenarioBalance, diffScenarioNames, foldName, normalizeName, parseDeltaSpec, requirementsSection, type Block, type DeltaPlan } from "./blocks.js";
 import { containsShallOrMust, requirementBody } from "./lines.js";
@@ -13,14 +14,6 @@ export interface SpecFileEntry {
 }
 
 const code = (e: unknown) => (e as NodeJS.ErrnoException)?.code;
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
 
 function entries(dir: string): Dirent[] {
   try {
