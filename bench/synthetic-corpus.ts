@@ -24,3 +24,35 @@ export function writeSyntheticCorpus(root: string, scenarios: number, en18031Fil
   }
   return { capabilities, requirements };
 }
+
+/** One capability whose spec.md is about `bytes` long (requirements of one scenario each), in our layout. */
+export function writeLargeSpec(root: string, bytes: number, en18031File: string): { requirements: number; bytes: number } {
+  mkdirSync(join(root, "big"), { recursive: true });
+  cpSync(en18031File, join(root, "en18031-part1.json"));
+  const parts = ["# big Specification", "", "## Purpose", "One very large capability used to measure how the spec tools scale with file size.", "", "## Requirements", ""];
+  let size = parts.join("\n").length;
+  let r = 0;
+  while (size < bytes) {
+    const block = [
+      `### Requirement: Requirement ${r}`,
+      `**ID**: \`big.req-${r}\``,
+      `**EN18031**: ${r % 3 === 0 ? "GEC-6" : "none"}`,
+      "",
+      `The gateway SHALL satisfy large requirement ${r}.`,
+      "",
+      `#### Scenario: Case ${r}`,
+      `**ID**: \`big.req-${r}.case\``,
+      "**Level**: unit",
+      "",
+      "- **WHEN** the event happens",
+      "- **THEN** the gateway reacts",
+      "",
+    ].join("\n");
+    parts.push(block);
+    size += block.length + 1;
+    r++;
+  }
+  const text = parts.join("\n");
+  writeFileSync(join(root, "big", "spec.md"), text);
+  return { requirements: r, bytes: text.length };
+}

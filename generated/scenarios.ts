@@ -255,6 +255,9 @@ export type ScenarioId =
   | "nixstasis.openvpn-recovery.tun0"
   | "spec.findings.duplicate-id"
   | "spec.findings.text-format"
+  | "spec.findings.keyword-typo"
+  | "spec.findings.duplicate-new"
+  | "spec.findings.added-reuses-id"
   | "spec.cli.clean-json"
   | "spec.cli.findings-exit"
   | "spec.cli.usage-exit"
@@ -282,6 +285,17 @@ export type ScenarioId =
   | "spec.compile.typed-ids"
   | "spec.compile.trace"
   | "spec.robust.fuzz"
+  | "spec.robust.odd-entries"
+  | "spec.robust.internal-error"
+  | "spec.openspec-exact.self-corpus"
+  | "spec.openspec-exact.generated-corpora"
+  | "spec.openspec-exact.explain"
+  | "spec.lsp.diagnostics"
+  | "spec.lsp.navigation"
+  | "spec.lsp.completion-rename"
+  | "spec.lsp.neovim"
+  | "spec.lsp.watch"
+  | "spec.fast.bundle-current"
   | "spec.archive.order"
   | "spec.archive.drop-refused"
   | "spec.archive.new-capability"
@@ -478,6 +492,9 @@ export type RequirementId =
   | "spec.schemas"
   | "spec.compile"
   | "spec.robust"
+  | "spec.openspec-exact"
+  | "spec.lsp"
+  | "spec.fast"
   | "spec.archive"
   | "verify.unit"
   | "verify.committed"
@@ -2545,13 +2562,37 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/spec-toolchain/spec.md:26"
   },
+  "spec.findings.keyword-typo": {
+    "title": "A misspelt step keyword is one finding with a hint",
+    "requirement": "spec.findings",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:33"
+  },
+  "spec.findings.duplicate-new": {
+    "title": "A duplicate ID is blamed on the new occurrence",
+    "requirement": "spec.findings",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:41"
+  },
+  "spec.findings.added-reuses-id": {
+    "title": "An ADDED delta reusing an ID is caught at the delta",
+    "requirement": "spec.findings",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:49"
+  },
   "spec.cli.clean-json": {
     "title": "Clean tree exits 0 with counts",
     "requirement": "spec.cli",
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:39"
+    "source": "specs/spec-toolchain/spec.md:63"
   },
   "spec.cli.findings-exit": {
     "title": "Findings exit 1",
@@ -2559,7 +2600,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:48"
+    "source": "specs/spec-toolchain/spec.md:72"
   },
   "spec.cli.usage-exit": {
     "title": "Usage errors exit 2",
@@ -2567,7 +2608,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:56"
+    "source": "specs/spec-toolchain/spec.md:80"
   },
   "spec.roots.openspec-parent": {
     "title": "Folder holding openspec/",
@@ -2575,7 +2616,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:69"
+    "source": "specs/spec-toolchain/spec.md:93"
   },
   "spec.roots.openspec-rules": {
     "title": "OpenSpec rules only",
@@ -2583,7 +2624,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:77"
+    "source": "specs/spec-toolchain/spec.md:101"
   },
   "spec.openspec-rules.shall": {
     "title": "Missing SHALL",
@@ -2591,7 +2632,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:91"
+    "source": "specs/spec-toolchain/spec.md:115"
   },
   "spec.openspec-rules.no-scenario": {
     "title": "Requirement without scenario",
@@ -2599,7 +2640,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:98"
+    "source": "specs/spec-toolchain/spec.md:122"
   },
   "spec.openspec-rules.purpose": {
     "title": "Missing Purpose",
@@ -2607,7 +2648,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:105"
+    "source": "specs/spec-toolchain/spec.md:129"
   },
   "spec.openspec-rules.duplicate-name": {
     "title": "Duplicate requirement names",
@@ -2615,7 +2656,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:112"
+    "source": "specs/spec-toolchain/spec.md:136"
   },
   "spec.openspec-rules.cli-agrees": {
     "title": "The real OpenSpec CLI agrees",
@@ -2623,7 +2664,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:119"
+    "source": "specs/spec-toolchain/spec.md:143"
   },
   "spec.ids.missing": {
     "title": "Missing ID",
@@ -2631,7 +2672,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:134"
+    "source": "specs/spec-toolchain/spec.md:158"
   },
   "spec.ids.malformed": {
     "title": "Malformed ID",
@@ -2639,7 +2680,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:141"
+    "source": "specs/spec-toolchain/spec.md:165"
   },
   "spec.ids.prefix": {
     "title": "Scenario ID outside its requirement",
@@ -2647,7 +2688,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:148"
+    "source": "specs/spec-toolchain/spec.md:172"
   },
   "spec.ids.rename-stable": {
     "title": "Title rename keeps the ID",
@@ -2655,7 +2696,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:155"
+    "source": "specs/spec-toolchain/spec.md:179"
   },
   "spec.steps.no-then": {
     "title": "Scenario without THEN",
@@ -2663,7 +2704,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:169"
+    "source": "specs/spec-toolchain/spec.md:193"
   },
   "spec.steps.given-after-when": {
     "title": "GIVEN after WHEN",
@@ -2671,7 +2712,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:176"
+    "source": "specs/spec-toolchain/spec.md:200"
   },
   "spec.tags.unknown-en18031": {
     "title": "Unknown EN 18031 ID",
@@ -2679,7 +2720,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:189"
+    "source": "specs/spec-toolchain/spec.md:213"
   },
   "spec.tags.en18031-data": {
     "title": "The data file holds the 33 Part-1 IDs",
@@ -2687,7 +2728,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "static",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:196"
+    "source": "specs/spec-toolchain/spec.md:220"
   },
   "spec.tags.invalid-level": {
     "title": "Invalid level",
@@ -2695,7 +2736,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:203"
+    "source": "specs/spec-toolchain/spec.md:227"
   },
   "spec.schemas.unknown-type": {
     "title": "Unknown type in a table",
@@ -2703,7 +2744,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:216"
+    "source": "specs/spec-toolchain/spec.md:240"
   },
   "spec.schemas.keywords": {
     "title": "Table constraints become keywords",
@@ -2711,7 +2752,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:223"
+    "source": "specs/spec-toolchain/spec.md:247"
   },
   "spec.schemas.standalone-agrees": {
     "title": "Standalone validators agree with ajv",
@@ -2719,7 +2760,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:231"
+    "source": "specs/spec-toolchain/spec.md:255"
   },
   "spec.compile.drift": {
     "title": "Drift is detected",
@@ -2727,7 +2768,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:244"
+    "source": "specs/spec-toolchain/spec.md:268"
   },
   "spec.compile.committed": {
     "title": "The committed generated folder is current",
@@ -2735,7 +2776,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "static",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:252"
+    "source": "specs/spec-toolchain/spec.md:276"
   },
   "spec.compile.typed-ids": {
     "title": "Scenario IDs are a string-literal union",
@@ -2743,7 +2784,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:259"
+    "source": "specs/spec-toolchain/spec.md:283"
   },
   "spec.compile.trace": {
     "title": "Trace covers every Part-1 ID",
@@ -2751,7 +2792,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:266"
+    "source": "specs/spec-toolchain/spec.md:290"
   },
   "spec.robust.fuzz": {
     "title": "Random and mutated markdown",
@@ -2759,7 +2800,95 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:279"
+    "source": "specs/spec-toolchain/spec.md:303"
+  },
+  "spec.robust.odd-entries": {
+    "title": "Odd file system entries and extreme files",
+    "requirement": "spec.robust",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:310"
+  },
+  "spec.robust.internal-error": {
+    "title": "Internal errors exit 2 with a message",
+    "requirement": "spec.robust",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:319"
+  },
+  "spec.openspec-exact.self-corpus": {
+    "title": "OpenSpec's own corpus",
+    "requirement": "spec.openspec-exact",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:333"
+  },
+  "spec.openspec-exact.generated-corpora": {
+    "title": "Generated and mutated corpora",
+    "requirement": "spec.openspec-exact",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:342"
+  },
+  "spec.openspec-exact.explain": {
+    "title": "Every rule says whether OpenSpec has it",
+    "requirement": "spec.openspec-exact",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:351"
+  },
+  "spec.lsp.diagnostics": {
+    "title": "Diagnostics as you type",
+    "requirement": "spec.lsp",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:365"
+  },
+  "spec.lsp.navigation": {
+    "title": "Hover and go-to-definition",
+    "requirement": "spec.lsp",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:374"
+  },
+  "spec.lsp.completion-rename": {
+    "title": "Completion and rename",
+    "requirement": "spec.lsp",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:382"
+  },
+  "spec.lsp.neovim": {
+    "title": "A real client: headless Neovim",
+    "requirement": "spec.lsp",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:390"
+  },
+  "spec.lsp.watch": {
+    "title": "spec check --watch re-checks on save",
+    "requirement": "spec.lsp",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:398"
+  },
+  "spec.fast.bundle-current": {
+    "title": "A changed source rebuilds the bundle",
+    "requirement": "spec.fast",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:412"
   },
   "spec.archive.order": {
     "title": "Deltas applied in order",
@@ -2767,7 +2896,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:292"
+    "source": "specs/spec-toolchain/spec.md:427"
   },
   "spec.archive.drop-refused": {
     "title": "Dropping a scenario is refused",
@@ -2775,7 +2904,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:300"
+    "source": "specs/spec-toolchain/spec.md:435"
   },
   "spec.archive.new-capability": {
     "title": "New capability accepts only ADDED",
@@ -2783,7 +2912,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:307"
+    "source": "specs/spec-toolchain/spec.md:442"
   },
   "spec.archive.laws": {
     "title": "Archive laws hold",
@@ -2791,7 +2920,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:314"
+    "source": "specs/spec-toolchain/spec.md:449"
   },
   "verify.unit.definition": {
     "title": "Unit declares type, condition and timeout",

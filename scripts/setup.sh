@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use (real tools, never stand-ins).
-APT_PACKAGES=(git ca-certificates openssl iproute2 nftables dnsmasq chrony rauc rauc-service dbus openssh-client zstd squashfs-tools dosfstools mtools fdisk u-boot-tools libubootenv-tool attr chromium nmap isc-dhcp-client bind9-dnsutils iputils-ping qemu-system-arm u-boot-qemu mmdebstrap systemd-container qemu-system-x86 busybox-static f2fs-tools nix-bin cpio rsyslog strace curl socat e2fsprogs)
+APT_PACKAGES=(git ca-certificates openssl iproute2 nftables dnsmasq chrony rauc rauc-service dbus openssh-client zstd squashfs-tools dosfstools mtools fdisk u-boot-tools libubootenv-tool attr chromium nmap isc-dhcp-client bind9-dnsutils iputils-ping qemu-system-arm u-boot-qemu mmdebstrap systemd-container qemu-system-x86 busybox-static f2fs-tools nix-bin cpio rsyslog strace curl socat e2fsprogs neovim)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -24,6 +24,9 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json "$stamp"
 fi
+
+# The prebuilt CLI bundle (bin/atomicnix.js also rebuilds it on demand when sources change).
+node bin/cli-bundle.js >/dev/null
 
 # Podman 5.4's Quadlet generator for the generator test, cached outside the repository.
 bash scripts/fetch-quadlet.sh >/dev/null

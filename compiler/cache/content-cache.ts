@@ -32,8 +32,12 @@ function cacheDir(): string | undefined {
   return resolve(process.env.ATOMICNIX_SPEC_CACHE ?? join(compilerDir, "..", ".cache", "compiler"));
 }
 
-/** Returns `compute()`'s JSON-serialisable result for `input`, from the cache when it can. */
-export function cached<T>(namespace: string, input: string, compute: () => T): T {
+/**
+ * Returns `compute()`'s JSON-serialisable result for `input`, from the cache when it
+ * can. `persist: false` keeps the result in memory only (an editor's unsaved buffer
+ * changes with every keystroke; writing each version to disk would cost more than it saves).
+ */
+export function cached<T>(namespace: string, input: string, compute: () => T, options: { persist?: boolean } = {}): T {
   const dir = cacheDir();
   if (!dir) return compute();
   fingerprint ??= compilerFingerprint();
@@ -51,8 +55,10 @@ export function cached<T>(namespace: string, input: string, compute: () => T): T
   }
   const value = compute();
   memory.set(key, value);
+  if (options.persist === false) return value;
   try {
-    writeFileAtomic(path, JSON.stringify(value));
+    // A lost entry after a crash is only a recomputation: no fsync on this path.
+    writeFileAtomic(path, JSON.stringify(value), 0o644, false);
   } catch {
     // Read-only checkouts still work; they just do not get faster.
   }

@@ -5,7 +5,7 @@ type Command = (argv: string[]) => Promise<number>;
 // Lazy imports keep `spec check` from loading the conformance kit and vice versa.
 const COMMANDS: Record<string, Record<string, { summary: string; load: () => Promise<Command> }>> = {
   spec: {
-    check: { summary: "check a spec tree or OpenSpec root: spec check [PATH] [--json] [--rules atomicnix|openspec]", load: async () => (await import("./spec-check.js")).specCheck },
+    check: { summary: "check a spec tree or OpenSpec root: spec check [PATH] [--json] [--rules atomicnix|openspec] [--watch] [--explain RULE|all]", load: async () => (await import("./spec-check.js")).specCheck },
     compile: { summary: "write generated/ from specs/: spec compile [--check] [--specs DIR] [--out DIR] [--json]", load: async () => (await import("./spec-compile.js")).specCompile },
     archive: { summary: "apply a change's deltas to the baseline: spec archive CHANGE [--specs DIR] [--dry-run] [--json]", load: async () => (await import("./spec-archive.js")).specArchive },
   },
@@ -34,6 +34,7 @@ const COMMANDS: Record<string, Record<string, { summary: string; load: () => Pro
 /** Commands without a group, e.g. `atomicnix update-server --dir BUNDLES`. */
 const SINGLE: Record<string, { summary: string; load: () => Promise<Command> }> = {
   // Single commands register here.
+  lsp: { summary: "Language Server on stdio for specs/**/*.md and test files: atomicnix lsp", load: async () => (await import("../lsp/server.js")).lspCommand },
   "update-server": { summary: "serve the update poll protocol from a directory of .raucb bundles: update-server --dir BUNDLES (--keyring PEM | --insecure-no-verify) [--compatible C (rock64)] [--public-url URL] [--pin V] [--host ADDR] [--port N] [--commands F] [--json]; --help for details", load: async () => (await import("../../device/update/cli.js")).updateServerCommand },
   flash: { summary: "write a disk image to an eMMC/SD card safely, with progress and SHA-256 read-back: flash IMAGE DEVICE [--yes] [--force] [--no-verify] [--json]", load: async () => (await import("../../operator/flash.js")).flashCommand },
   serial: { summary: "the Rock64 serial console (1500000 baud): capture with reconnect, interactive on a terminal: serial [--device D] [--log FILE] [--baud N] [--timeout S]", load: async () => (await import("../../operator/serial.js")).serialCommand },
@@ -73,7 +74,7 @@ export async function main(argv: string[]): Promise<number> {
   return run(command, `${group} ${name}`, rest);
 }
 
-async function run(command: { load: () => Promise<Command> }, label: string, argv: string[]): Promise<number> {
+export async function run(command: { load: () => Promise<Command> }, label: string, argv: string[]): Promise<number> {
   try {
     return await (await command.load())(argv);
   } catch (e) {
@@ -81,6 +82,10 @@ async function run(command: { load: () => Promise<Command> }, label: string, arg
       process.stderr.write(`atomicnix ${label}: ${e.message}\n`);
       return EXIT.usage;
     }
-    throw e;
+    // A bug of ours must not look like a finding (exit 1) or vanish under --json.
+    const message = e instanceof Error ? e.message : String(e);
+    if (argv.includes("--json")) process.stdout.write(JSON.stringify({ ok: false, internalError: message }, null, 2) + "\n");
+    process.stderr.write(`atomicnix ${label}: internal error: ${message}\n${e instanceof Error && process.env.ATOMICNIX_DEBUG ? e.stack + "\n" : ""}`);
+    return EXIT.usage;
   }
 }

@@ -3,11 +3,14 @@ import { validatorSource } from "../schema/standalone.js";
 import { fileURLToPath } from "node:url";
 import { compareDiagnostics, DiagnosticSink, type Diagnostic } from "../spec/diagnostics.js";
 import { loadSpecDocument } from "../spec/document-cache.js";
-import { parseMarkdown, splitAtHeadings, headingText, startOf } from "../spec/markdown.js";
+import { h2Sections } from "../spec/extract.js";
 import type { Level, SpecDocument } from "../spec/model.js";
 import { checkMainSpec, checkRequirement, type CheckedRequirement, type RuleContext, type RuleSet } from "../spec/rules.js";
 import { compileDataTable, compileSchemaBlock, type CompiledSchema, type CompiledTable } from "../schema/table-schema.js";
 import { discoverCorpus, type ChangeFiles, type CorpusFiles, type Layout } from "./discover.js";
+import { checkOpenSpecRules } from "./check-openspec.js";
+import { inLastCommit } from "./git-history.js";
+import type { OpenSpecItem } from "../openspec/validate-root.js";
 
 export interface Step {
   keyword: string;
@@ -66,6 +69,8 @@ export interface CheckResult {
   catalogue: Catalogue;
   /** parsed main specs by capability, for archive and tooling */
   documents: Map<string, SpecDocument>;
+  /** under --rules openspec: OpenSpec's items with their strict verdicts */
+  items?: OpenSpecItem[];
 }
 
 const BUILTIN_EN18031 = fileURLToPath(new URL("../../specs/en18031-part1.json", import.meta.url));
@@ -96,28 +101,71 @@ function checkProposal(change: ChangeFiles, sink: DiagnosticSink): void {
     sink.report("change-structure", { line: 1, column: 1 }, `change "${change.name}" has no proposal.md`);
     return;
   }
-  const source = change.proposal.source;
-  const { blocks } = splitAtHeadings(parseMarkdown(source).children, 2, source.length);
-  const section = (name: string) => blocks.find((b) => headingText(b.heading).toLowerCase() === name);
-  const text = (b: ReturnType<typeof section>) => {
-    const first = b?.nodes[0]?.position?.start.offset;
-    const last = b?.nodes[b.nodes.length - 1]?.position?.end.offset;
-    return first === undefined || last === undefined ? "" : source.slice(first, last).trim();
-  };
+  const sections = h2Sections(change.proposal.source);
+  const section = (name: string) => sections.find((b) => b.name.toLowerCase() === name);
   const why = section("why");
   if (!why) sink.report("change-structure", { line: 1, column: 1 }, 'proposal.md needs a "## Why" section');
   else {
-    const length = text(why).length;
-    if (length < MIN_WHY) sink.report("change-structure", startOf(why.heading), `Why is ${length} characters; OpenSpec wants at least ${MIN_WHY}`);
-    if (length > MAX_WHY) sink.report("change-structure", startOf(why.heading), `Why is ${length} characters; OpenSpec (strict) wants at most ${MAX_WHY}`);
+    const length = why.text.length;
+    if (length < MIN_WHY) sink.report("change-structure", why.at, `Why is ${length} characters; OpenSpec wants at least ${MIN_WHY}`);
+    if (length > MAX_WHY) sink.report("change-structure", why.at, `Why is ${length} characters; OpenSpec (strict) wants at most ${MAX_WHY}`);
   }
   const what = section("what changes");
   if (!what) sink.report("change-structure", { line: 1, column: 1 }, 'proposal.md needs a "## What Changes" section');
-  else if (!text(what)) sink.report("change-structure", startOf(what.heading), "What Changes is empty");
+  else if (!what.text) sink.report("change-structure", what.at, "What Changes is empty");
 }
 
 /** Checks one change: proposal, delta grammar, and that each delta fits the current baseline. */
-function checkChange(change: ChangeFiles, base: Map<string, { doc: SpecDocument; checked: CheckedRequirement[] }>, ctx: Omit<RuleContext, "sink" | "source">, sinks: DiagnosticSink[], files: FileReport[]): void {
+/**
+ * The per-file part of a check (parse and the file-local rules), kept for the file's
+ * last source: a re-check after an edit (the language server, `--watch`) redoes only
+ * the edited file; cross-file rules (IDs, deltas) always run on the whole corpus.
+ */
+/** Catalogue entries of memoized scenarios, so an unchanged file adds no garbage per re-check. */
+const catalogueEntries = new WeakMap<CheckedRequirement["scenarios"][number], CatalogueScenario>();
+const fileMemo = new Map<string, { source: string; key: string; doc: SpecDocument; checked: CheckedRequirement[]; items: Diagnostic[] }>();
+
+function checkFile(file: { display: string; source: string; unsaved?: boolean }, sink: DiagnosticSink, rules: RuleSet, enIds: ReadonlySet<string>): { doc: SpecDocument; checked: CheckedRequirement[] } {
+  const key = `${rules}\0${[...enIds].join(",")}`;
+  const memo = fileMemo.get(file.display);
+  if (memo && memo.source === file.source && memo.key === key) {
+    sink.items.push(...memo.items);
+    return memo;
+  }
+  const local = new DiagnosticSink(file.display);
+  const doc = loadSpecDocument(file.display, file.source, { persist: !file.unsaved });
+  const checked = checkMainSpec(doc, { sink: local, source: file.source, rules, en18031: enIds });
+  fileMemo.set(file.display, { source: file.source, key, doc, checked, items: local.items });
+  sink.items.push(...local.items);
+  return { doc, checked };
+}
+
+/** Where an ID was first seen; the "file:line" text is made only when a finding needs it. */
+interface Loc {
+  file: string;
+  line: number;
+}
+
+const where = (l: Loc) => `${l.file}:${l.line}`;
+
+/**
+ * A duplicate ID is blamed on the occurrence an author just added: the one that was
+ * not in the last commit while the other was; otherwise (both new, both old, no git)
+ * the later one.
+ */
+function reportDuplicate(sinks: Map<string, { sink: DiagnosticSink; path: string }>, id: string, firstLoc: Loc, later: { sink: DiagnosticSink; file: { display: string; path: string }; at: { line: number; column: number } }): void {
+  const firstAt = where(firstLoc);
+  const first = sinks.get(firstLoc.file);
+  const needle = `\`${id}\``;
+  const laterAt = `${later.file.display}:${later.at.line}`;
+  if (first && inLastCommit(later.file.path, needle) === true && inLastCommit(first.path, needle) === false) {
+    first.sink.report("id-unique", { line: firstLoc.line, column: 1 }, `ID "${id}" is new here but already used at ${laterAt} (in the last commit); give this one a new ID`);
+    return;
+  }
+  later.sink.report("id-unique", later.at, `ID "${id}" is already used at ${firstAt}`);
+}
+
+function checkChange(change: ChangeFiles, base: Map<string, { doc: SpecDocument; checked: CheckedRequirement[] }>, ctx: Omit<RuleContext, "sink" | "source">, sinks: DiagnosticSink[], files: FileReport[], baselineId: (id: string) => string | undefined): void {
   const proposalSink = new DiagnosticSink(change.proposal?.display ?? `${change.dir}/proposal.md`);
   sinks.push(proposalSink);
   checkProposal(change, proposalSink);
@@ -167,6 +215,15 @@ function checkChange(change: ChangeFiles, base: Map<string, { doc: SpecDocument;
         report.requirements++;
         report.scenarios += checked.scenarios.length;
         if (section.operation === "ADDED" && existing) sink.report("delta-target", req.at, `ADDED: "${req.name}" already exists in ${delta.capability}; use MODIFIED`);
+        if (section.operation === "ADDED" && !existing && ctx.rules === "atomicnix") {
+          // Caught here, at the delta's own line, rather than by archive in the merged file.
+          const reused = (id: string | undefined, at: { line: number; column: number }) => {
+            const where = id ? baselineId(id) : undefined;
+            if (where) sink.report("delta-target", at, `ADDED reuses ID "${id}", already used at ${where}; new requirements and scenarios need new IDs`);
+          };
+          reused(checked.id, req.at);
+          checked.scenarios.forEach((sc, j) => reused(sc.id, req.scenarios[j]!.at));
+        }
         if (section.operation === "MODIFIED") {
           if (target && !existing) sink.report("delta-target", req.at, `MODIFIED: "${req.name}" is not a requirement of ${delta.capability}`);
           if (existing) {
@@ -187,11 +244,22 @@ function checkChange(change: ChangeFiles, base: Map<string, { doc: SpecDocument;
   if (deltaCount > MAX_DELTAS) proposalSink.report("change-size", { line: 1, column: 1 }, `change has ${deltaCount} deltas; OpenSpec (strict) asks to split changes above ${MAX_DELTAS}`, "warning");
 }
 
-export function checkCorpus(path: string, options: { rules?: RuleSet } = {}): CheckResult {
+export interface CheckOptions {
+  rules?: RuleSet;
+  /**
+   * Generate each schema's ajv standalone validator (default). `spec check` turns it
+   * off: code generation costs more than reading the whole corpus, and `spec compile`
+   * (run by CI as `compile --check`) still proves every schema compiles.
+   */
+  validators?: boolean;
+}
+
+export function checkCorpus(path: string, options: CheckOptions = {}): CheckResult {
+  if (options.rules === "openspec") return checkOpenSpecRules(path);
   return checkDiscovered(discoverCorpus(path), options);
 }
 
-export function checkDiscovered(corpus: CorpusFiles, options: { rules?: RuleSet } = {}): CheckResult {
+export function checkDiscovered(corpus: CorpusFiles, options: CheckOptions = {}): CheckResult {
   const rules = options.rules ?? "atomicnix";
   const sinks: DiagnosticSink[] = [];
   const files: FileReport[] = [];
@@ -200,37 +268,42 @@ export function checkDiscovered(corpus: CorpusFiles, options: { rules?: RuleSet 
   const catalogue: Catalogue = { capabilities: [], requirements: [], scenarios: [], schemas: [], tables: [], en18031 };
   const documents = new Map<string, SpecDocument>();
   const base = new Map<string, { doc: SpecDocument; checked: CheckedRequirement[] }>();
-  const requirementIds = new Map<string, string>();
-  const scenarioIds = new Map<string, string>();
+  // ID -> "file:line" of its first occurrence
+  const requirementIds = new Map<string, Loc>();
+  const scenarioIds = new Map<string, Loc>();
+  const sinkFor = new Map<string, { sink: DiagnosticSink; path: string }>();
   const schemaIds = new Map<string, string>();
 
   for (const { name, file } of corpus.capabilities) {
     const sink = new DiagnosticSink(file.display);
     sinks.push(sink);
-    const doc = loadSpecDocument(file.display, file.source);
+    sinkFor.set(file.display, { sink, path: file.path });
+    const { doc, checked } = checkFile(file, sink, rules, enIds);
     documents.set(name, doc);
-    const ctx: RuleContext = { sink, source: file.source, rules, en18031: enIds };
-    const checked = checkMainSpec(doc, ctx);
     base.set(name, { doc, checked });
     const report: FileReport = { file: file.display, kind: "spec", requirements: checked.length, scenarios: checked.reduce((n, r) => n + r.scenarios.length, 0), errors: 0, warnings: 0 };
     files.push(report);
     if (rules !== "atomicnix") continue;
 
     const prefixes = new Map<string, number>();
-    for (const req of checked) if (req.id) prefixes.set(req.id.split(".")[0]!, (prefixes.get(req.id.split(".")[0]!) ?? 0) + 1);
+    const head = (id: string) => {
+      const dot = id.indexOf(".");
+      return dot < 0 ? id : id.slice(0, dot);
+    };
+    for (const req of checked) if (req.id) prefixes.set(head(req.id), (prefixes.get(head(req.id)) ?? 0) + 1);
     const prefix = [...prefixes.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? name;
     const capEntry = { name, prefix, file: file.display, requirements: [] as string[] };
     catalogue.capabilities.push(capEntry);
     checked.forEach((req, i) => {
       const at = doc.requirements[i]!.at;
       if (!req.id) return;
-      if (req.id.split(".")[0] !== prefix) sink.report("id-prefix", at, `requirement ID "${req.id}" should start with "${prefix}." like the rest of ${name}`);
+      if (head(req.id) !== prefix) sink.report("id-prefix", at, `requirement ID "${req.id}" should start with "${prefix}." like the rest of ${name}`);
       const dup = requirementIds.get(req.id) ?? scenarioIds.get(req.id);
       if (dup) {
-        sink.report("id-unique", at, `ID "${req.id}" is already used at ${dup}`);
+        reportDuplicate(sinkFor, req.id, dup, { sink, file, at });
         return;
       }
-      requirementIds.set(req.id, `${file.display}:${at.line}`);
+      requirementIds.set(req.id, { file: file.display, line: at.line });
       capEntry.requirements.push(req.id);
       const entry: CatalogueRequirement = { id: req.id, title: req.name, capability: name, status: req.status, en18031: req.en18031, scenarios: [], file: file.display, line: at.line };
       catalogue.requirements.push(entry);
@@ -239,24 +312,29 @@ export function checkDiscovered(corpus: CorpusFiles, options: { rules?: RuleSet 
         if (!sc.id) return;
         const dupSc = scenarioIds.get(sc.id) ?? requirementIds.get(sc.id);
         if (dupSc) {
-          sink.report("id-unique", scAt, `ID "${sc.id}" is already used at ${dupSc}`);
+          reportDuplicate(sinkFor, sc.id, dupSc, { sink, file, at: scAt });
           return;
         }
-        scenarioIds.set(sc.id, `${file.display}:${scAt.line}`);
+        scenarioIds.set(sc.id, { file: file.display, line: scAt.line });
         if (!sc.level) return;
         entry.scenarios.push(sc.id);
-        catalogue.scenarios.push({
-          id: sc.id,
-          title: sc.name,
-          requirement: req.id!,
-          capability: name,
-          level: sc.level,
-          status: req.status,
-          ...(sc.planStep ? { planStep: sc.planStep } : {}),
-          steps: sc.steps.map((s) => ({ keyword: s.keyword, text: s.text })),
-          file: file.display,
-          line: scAt.line,
-        });
+        let item = catalogueEntries.get(sc);
+        if (!item || item.capability !== name || item.requirement !== req.id || item.file !== file.display) {
+          item = {
+            id: sc.id,
+            title: sc.name,
+            requirement: req.id!,
+            capability: name,
+            level: sc.level,
+            status: req.status,
+            ...(sc.planStep ? { planStep: sc.planStep } : {}),
+            steps: sc.steps.map((s) => ({ keyword: s.keyword, text: s.text })),
+            file: file.display,
+            line: scAt.line,
+          };
+          catalogueEntries.set(sc, item);
+        }
+        catalogue.scenarios.push(item);
       });
     });
     for (const block of doc.schemas) {
@@ -264,7 +342,7 @@ export function checkDiscovered(corpus: CorpusFiles, options: { rules?: RuleSet 
       if (!compiled) continue;
       try {
         // Compiling once, to standalone code, both proves the schema and yields the validator module.
-        compiled.validator = validatorSource(compiled.schema);
+        if (options.validators !== false) compiled.validator = validatorSource(compiled.schema);
       } catch (e) {
         sink.report("schema-table", block.at, `schema "${block.name}" does not compile to valid JSON Schema: ${(e as Error).message}`);
         continue;
@@ -290,7 +368,10 @@ export function checkDiscovered(corpus: CorpusFiles, options: { rules?: RuleSet 
 
   for (const change of corpus.changes) {
     if (change.archived) continue;
-    checkChange(change, base, { rules, en18031: enIds }, sinks, files);
+    checkChange(change, base, { rules, en18031: enIds }, sinks, files, (id) => {
+      const loc = requirementIds.get(id) ?? scenarioIds.get(id);
+      return loc && where(loc);
+    });
   }
 
   const diagnostics = sinks.flatMap((s) => s.items).sort(compareDiagnostics);

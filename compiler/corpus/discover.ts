@@ -1,6 +1,9 @@
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { isFile } from "../fs/is-file.js";
+import { dirname, join, relative, resolve } from "node:path";
 import { UsageError } from "../errors.js";
+import { discoverSpecFiles } from "../openspec/validate-change.js";
+import type { OpenSpecRoot } from "../openspec/validate-root.js";
 
 export type Layout = "atomicnix" | "openspec";
 
@@ -10,6 +13,8 @@ export interface SourceFile {
   /** path as shown to the user */
   display: string;
   source: string;
+  /** an editor buffer not saved yet (its parse is not written to the disk cache) */
+  unsaved?: boolean;
 }
 
 export interface ChangeFiles {
@@ -54,7 +59,7 @@ function readSource(path: string): SourceFile {
 }
 
 function readIfExists(path: string): SourceFile | undefined {
-  return existsSync(path) ? readSource(path) : undefined;
+  return isFile(path) ? readSource(path) : undefined;
 }
 
 /**
@@ -65,7 +70,7 @@ export function resolveRoot(path: string): { root: string; layout: Layout } {
   const abs = resolve(path);
   if (!isDir(abs)) throw new UsageError(`${path}: not a directory`);
   if (isDir(join(abs, "openspec", "specs")) || isDir(join(abs, "openspec", "changes"))) return { root: join(abs, "openspec"), layout: "openspec" };
-  const hasOwnCapabilities = listDirs(abs).some((d) => !RESERVED.has(d) && existsSync(join(abs, d, "spec.md")));
+  const hasOwnCapabilities = listDirs(abs).some((d) => !RESERVED.has(d) && isFile(join(abs, d, "spec.md")));
   if (!hasOwnCapabilities && isDir(join(abs, "specs"))) return { root: abs, layout: "openspec" };
   return { root: abs, layout: "atomicnix" };
 }
@@ -76,20 +81,14 @@ function readChange(dir: string, name: string, archived: boolean): ChangeFiles {
   const tasks = readIfExists(join(dir, "tasks.md"));
   if (proposal) change.proposal = proposal;
   if (tasks) change.tasks = tasks;
-  for (const capability of listDirs(join(dir, "specs"))) {
-    const file = join(dir, "specs", capability, "spec.md");
-    if (existsSync(file)) change.deltas.push({ capability, file: readSource(file) });
-  }
+  for (const { id, file } of discoverSpecFiles(join(dir, "specs"))) change.deltas.push({ capability: id, file: readSource(file) });
   return change;
 }
 
 export function discoverCorpus(path: string): CorpusFiles {
   const { root, layout } = resolveRoot(path);
   const specsDir = layout === "openspec" ? join(root, "specs") : root;
-  const capabilities = listDirs(specsDir)
-    .filter((name) => layout === "openspec" || !RESERVED.has(name))
-    .filter((name) => existsSync(join(specsDir, name, "spec.md")))
-    .map((name) => ({ name, file: readSource(join(specsDir, name, "spec.md")) }));
+  const capabilities = discoverSpecFiles(specsDir, layout === "openspec" ? new Set() : RESERVED).map(({ id, file }) => ({ name: id, file: readSource(file) }));
   const changesDir = join(root, "changes");
   const changes: ChangeFiles[] = [];
   for (const name of listDirs(changesDir)) {
@@ -97,6 +96,13 @@ export function discoverCorpus(path: string): CorpusFiles {
       for (const archived of listDirs(join(changesDir, "archive"))) changes.push(readChange(join(changesDir, "archive", archived), archived, true));
     } else changes.push(readChange(join(changesDir, name), name, false));
   }
-  const en = [join(root, "en18031-part1.json"), join(root, "..", "specs", "en18031-part1.json")].find((p) => existsSync(p));
+  const en = [join(root, "en18031-part1.json"), join(root, "..", "specs", "en18031-part1.json")].find((p) => isFile(p));
   return { root, layout, capabilities, changes, ...(en ? { en18031File: en } : {}) };
+}
+
+/** Where OpenSpec would look for specs and changes in a root of either layout. */
+export function openSpecRootOf(path: string): OpenSpecRoot & { root: string; layout: Layout } {
+  const { root, layout } = resolveRoot(path);
+  if (layout === "openspec") return { root, layout, specsDir: join(root, "specs"), changesDir: join(root, "changes"), projectRoot: dirname(root) };
+  return { root, layout, specsDir: root, changesDir: join(root, "changes"), projectRoot: root, skipTop: RESERVED };
 }

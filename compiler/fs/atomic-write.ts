@@ -14,8 +14,10 @@ export function fsyncPath(path: string): void {
 /**
  * Writes a file so that readers see either the old or the new content, never a torn
  * one: temp file in the same directory, fsync, rename over the target, fsync the dir.
+ * `durable = false` skips both fsyncs, for data that can be recomputed (caches whose
+ * readers check what they read): readers still never see a half-written file.
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644, durable = true): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
@@ -24,7 +26,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     const bytes = typeof data === "string" ? Buffer.from(data) : data;
     let off = 0;
     while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } catch (e) {
     closeSync(fd);
     unlinkSync(tmp);
@@ -32,5 +34,5 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
   }
   closeSync(fd);
   renameSync(tmp, path);
-  fsyncPath(dir);
+  if (durable) fsyncPath(dir);
 }

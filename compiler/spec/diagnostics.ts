@@ -1,4 +1,5 @@
-export type Severity = "error" | "warning";
+/** info never fails a check (OpenSpec reports advice as INFO); warnings fail like `--strict`. */
+export type Severity = "error" | "warning" | "info";
 
 export interface Diagnostic {
   file: string;

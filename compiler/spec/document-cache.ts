@@ -7,10 +7,15 @@ import type { SpecDocument } from "./model.js";
  * spec author usually changes one file at a time, so extracted documents (plain
  * data) are cached by the hash of their source.
  */
-export function loadSpecDocument(file: string, source: string): SpecDocument {
-  const data = cached("spec-documents", source, () => {
-    const { file: _f, source: _s, ...rest } = extractSpecDocument(file, source);
-    return rest;
-  });
+export function loadSpecDocument(file: string, source: string, options: { persist?: boolean } = {}): SpecDocument {
+  const data = cached(
+    "spec-documents",
+    source,
+    () => {
+      const { file: _f, source: _s, ...rest } = extractSpecDocument(file, source);
+      return rest;
+    },
+    options,
+  );
   return { ...data, file, source };
 }

@@ -14,8 +14,11 @@ export function readSteps(scenario: Scenario, sink: DiagnosticSink): Step[] {
     const m = STEP_LINE.exec(raw);
     const keyword = m?.[1];
     if (!m || !keyword || !(STEP_KEYWORDS as readonly string[]).includes(keyword)) {
-      const hint = keyword && (STEP_KEYWORDS as readonly string[]).includes(keyword.toUpperCase()) ? ` (write **${keyword.toUpperCase()}** in capitals)` : "";
+      const meant = keyword ? closestKeyword(keyword) : undefined;
+      const hint = meant ? (meant === keyword!.toUpperCase() ? ` (write **${meant}** in capitals)` : ` (did you mean **${meant}**?)`) : "";
       sink.report("scenario-steps", at, `step must start with **GIVEN**, **WHEN**, **THEN**, **AND** or **BUT**${hint}: "${raw.slice(0, 60)}"`);
+      // Read it as the keyword it was meant to be, so one typo is one finding (no "no WHEN step" on top).
+      if (meant) steps.push({ keyword: meant, text: m![2]!.replace(/\s+/g, " ").trim(), at });
       continue;
     }
     const text = m[2]!.replace(/\s+/g, " ").trim();
@@ -52,4 +55,31 @@ function checkOrder(scenario: Scenario, steps: readonly Step[], sink: Diagnostic
     if (!steps.some((s) => s.keyword === "WHEN")) sink.report("scenario-steps", scenario.at, `scenario "${scenario.name}" has no WHEN step`);
     if (!steps.some((s) => s.keyword === "THEN")) sink.report("scenario-steps", scenario.at, `scenario "${scenario.name}" has no THEN step`);
   }
+}
+
+/** Levenshtein distance, small inputs only. */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      // a swap of two neighbours (WEHN) counts as one edit
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The step keyword a misspelt one most likely meant (at most one edit for short words, two for longer). */
+export function closestKeyword(word: string): StepKeyword | undefined {
+  const upper = word.toUpperCase();
+  if (upper.length > 8) return undefined;
+  let best: { k: StepKeyword; d: number } | undefined;
+  for (const k of STEP_KEYWORDS) {
+    const d = distance(upper, k);
+    if (d <= (k.length <= 3 ? 1 : 2) && (!best || d < best.d)) best = { k, d };
+  }
+  return best?.k;
 }

@@ -131,3 +131,45 @@ scenario("spec.tags.en18031-data", onHost, async () => {
 });
 
 export { requirementMarkdown };
+
+scenario("spec.findings.keyword-typo", onHost, () => {
+  const md = specMarkdown("demo", "demo", [{ scenarios: [{ steps: "- **GIVEN** a gateway\n- **WEHN** the gateway boots\n- **THEN** it works" }] }]);
+  const found = rules({ "demo/spec.md": md });
+  expect(found).toHaveLength(1);
+  expect(found[0]!.rule).toBe("scenario-steps");
+  expect(found[0]!.message).toMatch(/did you mean \*\*WHEN\*\*/);
+  expect(found[0]!.line).toBe(md.split("\n").indexOf("- **WEHN** the gateway boots") + 1);
+});
+
+scenario("spec.findings.duplicate-new", onHost, async () => {
+  const { spawnSync } = await import("node:child_process");
+  const { writeFileSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const root = writeSpecTree({ "zeta/spec.md": specMarkdown("zeta", "zeta", [{ scenarios: [{ id: "zeta.req-1.shared" }] }]), "alpha/spec.md": specMarkdown("alpha", "alpha", [{}]) });
+  const git = (...args: string[]) => expect(spawnSync("git", ["-C", root, ...args], { encoding: "utf8" }).status).toBe(0);
+  git("init", "-q");
+  git("-c", "user.email=t@example.invalid", "-c", "user.name=t", "add", ".");
+  git("-c", "user.email=t@example.invalid", "-c", "user.name=t", "commit", "-qm", "base");
+  // alpha sorts first, so without history the committed zeta occurrence would be blamed.
+  const alpha = specMarkdown("alpha", "alpha", [{ scenarios: [{}, { id: "zeta.req-1.shared", name: "Copied" }] }]);
+  writeFileSync(join(root, "alpha", "spec.md"), alpha);
+  const found = checkCorpus(root).diagnostics.filter((d) => d.rule === "id-unique");
+  expect(found).toHaveLength(1);
+  expect(found[0]!.file).toMatch(/alpha\/spec\.md$/);
+  expect(found[0]!.line).toBe(alpha.split("\n").indexOf("#### Scenario: Copied") + 1);
+  expect(found[0]!.message).toMatch(/zeta\/spec\.md:\d+/);
+});
+
+scenario("spec.findings.added-reuses-id", onHost, () => {
+  const delta = ["## ADDED Requirements", requirementMarkdown("demo", 1, { name: "Brand new", id: "demo.req-1" })].join("\n");
+  const root = writeSpecTree({
+    "demo/spec.md": specMarkdown("demo", "demo", [{}]),
+    "changes/c/proposal.md": "## Why\nThe baseline needs a new requirement so the delta checks can be exercised.\n\n## What Changes\n- one\n",
+    "changes/c/specs/demo/spec.md": delta,
+  });
+  const found = checkCorpus(root).diagnostics.filter((d) => d.rule === "delta-target");
+  expect(found.length).toBeGreaterThanOrEqual(1);
+  expect(found[0]!.file).toMatch(/changes\/c\/specs\/demo\/spec\.md$/);
+  expect(found[0]!.line).toBe(delta.split("\n").indexOf("### Requirement: Brand new") + 1);
+  expect(found[0]!.message).toMatch(/reuses ID "demo\.req-1"/);
+});
