@@ -11,6 +11,7 @@ export type Level =
 export type ScenarioId =
   | "auth.no-default-credentials.image"
   | "auth.no-default-credentials.locked"
+  | "auth.authenticator-required.no-skip"
   | "auth.sshd-policy.config"
   | "auth.sshd-policy.probe"
   | "auth.admin-keys.rotation"
@@ -74,21 +75,40 @@ export type ScenarioId =
   | "conf.binding.target-skip"
   | "conf.binding.collect"
   | "conf.results.ndjson"
+  | "conf.results.setup-failure"
+  | "conf.results.unfinished"
   | "conf.results.junit"
   | "conf.coverage.all-listed"
   | "conf.coverage.last-result"
   | "conf.waivers.expired"
   | "conf.waivers.hardware-only-level"
   | "conf.waivers.plan-step"
+  | "conf.waivers.scope"
+  | "conf.waivers.max-expiry"
+  | "conf.waivers.board-run"
+  | "conf.waivers.no-longer-needed"
   | "conf.waivers.file-errors"
   | "conf.gate.failed-bound"
+  | "conf.gate.empty-evidence"
+  | "conf.gate.only-skipped"
+  | "conf.gate.stale-pass"
+  | "conf.gate.dirty-pass"
+  | "conf.gate.wrong-level"
+  | "conf.gate.broken-run"
   | "conf.gate.unbound-count"
   | "conf.gate.require-bound"
   | "conf.report.html"
+  | "conf.report.browser"
+  | "conf.en18031.verdicts"
+  | "conf.en18031.data"
+  | "conf.attest.verify"
+  | "conf.attest.tampered"
+  | "conf.attest.bench-run"
   | "fw.baseline.ruleset"
   | "fw.baseline.probes"
   | "fw.wan-closed.scan"
   | "fw.forward.after-apply"
+  | "fw.flood-limits.syn-flood"
   | "fw.provisioned.wan-open"
   | "fw.lan-scope.both-protocols"
   | "fw.apply.idempotent"
@@ -143,6 +163,7 @@ export type ScenarioId =
   | "log.bounded-loss.power-cut"
   | "log.update-services.visible"
   | "root.lower.mounted"
+  | "root.slot-integrity.tampered-block"
   | "root.overlay.options"
   | "root.overlay.volatile"
   | "root.data-mount.options"
@@ -303,6 +324,7 @@ export type ScenarioId =
 
 export type RequirementId =
   | "auth.no-default-credentials"
+  | "auth.authenticator-required"
   | "auth.sshd-policy"
   | "auth.admin-keys"
   | "auth.interfaces"
@@ -349,9 +371,12 @@ export type RequirementId =
   | "conf.waivers"
   | "conf.gate"
   | "conf.report"
+  | "conf.en18031"
+  | "conf.attest"
   | "fw.baseline"
   | "fw.wan-closed"
   | "fw.forward"
+  | "fw.flood-limits"
   | "fw.provisioned"
   | "fw.lan-scope"
   | "fw.apply"
@@ -384,6 +409,7 @@ export type RequirementId =
   | "log.bounded-loss"
   | "log.update-services"
   | "root.lower"
+  | "root.slot-integrity"
   | "root.overlay"
   | "root.data-mount"
   | "root.tmpfiles"
@@ -534,13 +560,21 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/authentication/spec.md:28"
   },
+  "auth.authenticator-required.no-skip": {
+    "title": "A configuration without an admin key is refused everywhere",
+    "requirement": "auth.authenticator-required",
+    "capability": "authentication",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/authentication/spec.md:46"
+  },
   "auth.sshd-policy.config": {
     "title": "Daemon configuration",
     "requirement": "auth.sshd-policy",
     "capability": "authentication",
     "level": "static",
     "status": "implemented",
-    "source": "specs/authentication/spec.md:45"
+    "source": "specs/authentication/spec.md:63"
   },
   "auth.sshd-policy.probe": {
     "title": "Password is never offered",
@@ -548,7 +582,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "authentication",
     "level": "device",
     "status": "implemented",
-    "source": "specs/authentication/spec.md:53"
+    "source": "specs/authentication/spec.md:71"
   },
   "auth.admin-keys.rotation": {
     "title": "Key rotation and ignored home keys",
@@ -556,7 +590,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "authentication",
     "level": "device",
     "status": "implemented",
-    "source": "specs/authentication/spec.md:70"
+    "source": "specs/authentication/spec.md:88"
   },
   "auth.interfaces.key-only": {
     "title": "Key-only on LAN, tunnel and enabled WAN",
@@ -564,7 +598,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "authentication",
     "level": "device",
     "status": "implemented",
-    "source": "specs/authentication/spec.md:86"
+    "source": "specs/authentication/spec.md:104"
   },
   "auth.host-keys.per-device": {
     "title": "Two twins from one image",
@@ -572,7 +606,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "authentication",
     "level": "device",
     "status": "implemented",
-    "source": "specs/authentication/spec.md:103"
+    "source": "specs/authentication/spec.md:121"
   },
   "auth.serial-recovery.gated": {
     "title": "Autologin only through the recovery path",
@@ -580,7 +614,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "authentication",
     "level": "static",
     "status": "implemented",
-    "source": "specs/authentication/spec.md:120"
+    "source": "specs/authentication/spec.md:138"
   },
   "auth.serial-recovery.one-shot": {
     "title": "One-shot root console on UART2",
@@ -589,7 +623,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "level": "hardware",
     "status": "implemented",
     "planStep": "6.2",
-    "source": "specs/authentication/spec.md:128"
+    "source": "specs/authentication/spec.md:146"
   },
   "auth.development-build.same-policy": {
     "title": "Same accounts and sshd policy as production",
@@ -597,7 +631,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "authentication",
     "level": "artifact",
     "status": "implemented",
-    "source": "specs/authentication/spec.md:146"
+    "source": "specs/authentication/spec.md:164"
   },
   "auth.no-sudo.absent": {
     "title": "sudo absent, run0 present",
@@ -605,7 +639,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "authentication",
     "level": "artifact",
     "status": "implemented",
-    "source": "specs/authentication/spec.md:161"
+    "source": "specs/authentication/spec.md:179"
   },
   "boot.counter.decrement": {
     "title": "Boot consumes one attempt",
@@ -1041,13 +1075,29 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/conformance-kit/spec.md:45"
   },
+  "conf.results.setup-failure": {
+    "title": "A failing setup fails every test it covers",
+    "requirement": "conf.results",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:53"
+  },
+  "conf.results.unfinished": {
+    "title": "A run that never finishes stays visible",
+    "requirement": "conf.results",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:61"
+  },
   "conf.results.junit": {
     "title": "JUnit XML per run",
     "requirement": "conf.results",
     "capability": "conformance-kit",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/conformance-kit/spec.md:53"
+    "source": "specs/conformance-kit/spec.md:68"
   },
   "conf.coverage.all-listed": {
     "title": "Every scenario is listed",
@@ -1055,7 +1105,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "conformance-kit",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/conformance-kit/spec.md:66"
+    "source": "specs/conformance-kit/spec.md:81"
   },
   "conf.coverage.last-result": {
     "title": "Last result per target",
@@ -1063,7 +1113,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "conformance-kit",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/conformance-kit/spec.md:73"
+    "source": "specs/conformance-kit/spec.md:88"
   },
   "conf.waivers.expired": {
     "title": "Expired waiver fails",
@@ -1071,7 +1121,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "conformance-kit",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/conformance-kit/spec.md:87"
+    "source": "specs/conformance-kit/spec.md:102"
   },
   "conf.waivers.hardware-only-level": {
     "title": "Hardware-only waiver on a device scenario",
@@ -1079,7 +1129,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "conformance-kit",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/conformance-kit/spec.md:95"
+    "source": "specs/conformance-kit/spec.md:110"
   },
   "conf.waivers.plan-step": {
     "title": "Hardware-only waiver needs its plan step",
@@ -1087,7 +1137,39 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "conformance-kit",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/conformance-kit/spec.md:102"
+    "source": "specs/conformance-kit/spec.md:117"
+  },
+  "conf.waivers.scope": {
+    "title": "An unscoped or out-of-scope waiver fails",
+    "requirement": "conf.waivers",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:124"
+  },
+  "conf.waivers.max-expiry": {
+    "title": "No waiver holds longer than 90 days",
+    "requirement": "conf.waivers",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:131"
+  },
+  "conf.waivers.board-run": {
+    "title": "Hardware-only waivers record the last board run",
+    "requirement": "conf.waivers",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:138"
+  },
+  "conf.waivers.no-longer-needed": {
+    "title": "A waiver of a proven scenario is flagged",
+    "requirement": "conf.waivers",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:146"
   },
   "conf.waivers.file-errors": {
     "title": "Waiver file errors name the field",
@@ -1095,7 +1177,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "conformance-kit",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/conformance-kit/spec.md:109"
+    "source": "specs/conformance-kit/spec.md:154"
   },
   "conf.gate.failed-bound": {
     "title": "Failed bound scenario fails the gate",
@@ -1103,7 +1185,55 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "conformance-kit",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/conformance-kit/spec.md:122"
+    "source": "specs/conformance-kit/spec.md:167"
+  },
+  "conf.gate.empty-evidence": {
+    "title": "Empty evidence fails the gate",
+    "requirement": "conf.gate",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:175"
+  },
+  "conf.gate.only-skipped": {
+    "title": "Skipped results prove nothing",
+    "requirement": "conf.gate",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:183"
+  },
+  "conf.gate.stale-pass": {
+    "title": "A pass from an older commit is stale",
+    "requirement": "conf.gate",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:191"
+  },
+  "conf.gate.dirty-pass": {
+    "title": "A dirty-tree pass does not count",
+    "requirement": "conf.gate",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:199"
+  },
+  "conf.gate.wrong-level": {
+    "title": "A host pass does not prove an artifact-level scenario",
+    "requirement": "conf.gate",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:207"
+  },
+  "conf.gate.broken-run": {
+    "title": "Failing setup and broken runs fail the gate",
+    "requirement": "conf.gate",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:215"
   },
   "conf.gate.unbound-count": {
     "title": "Unbound scenarios are counted",
@@ -1111,7 +1241,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "conformance-kit",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/conformance-kit/spec.md:130"
+    "source": "specs/conformance-kit/spec.md:223"
   },
   "conf.gate.require-bound": {
     "title": "Require every scenario bound",
@@ -1119,7 +1249,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "conformance-kit",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/conformance-kit/spec.md:137"
+    "source": "specs/conformance-kit/spec.md:230"
   },
   "conf.report.html": {
     "title": "The page covers every scenario and Part-1 ID",
@@ -1127,7 +1257,55 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "conformance-kit",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/conformance-kit/spec.md:150"
+    "source": "specs/conformance-kit/spec.md:243"
+  },
+  "conf.report.browser": {
+    "title": "The page renders in a browser and prints to PDF",
+    "requirement": "conf.report",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:252"
+  },
+  "conf.en18031.verdicts": {
+    "title": "Every ID has a verdict and a path",
+    "requirement": "conf.en18031",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:266"
+  },
+  "conf.en18031.data": {
+    "title": "The assessment data is complete",
+    "requirement": "conf.en18031",
+    "capability": "conformance-kit",
+    "level": "static",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:276"
+  },
+  "conf.attest.verify": {
+    "title": "A signed run verifies with conformance verify and ssh-keygen",
+    "requirement": "conf.attest",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:289"
+  },
+  "conf.attest.tampered": {
+    "title": "Tampered or foreign attestations are refused",
+    "requirement": "conf.attest",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:298"
+  },
+  "conf.attest.bench-run": {
+    "title": "A bench run proves hardware scenarios only when it verifies",
+    "requirement": "conf.attest",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:305"
   },
   "fw.baseline.ruleset": {
     "title": "Ruleset matches the baseline table",
@@ -1161,13 +1339,21 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/firewall/spec.md:62"
   },
+  "fw.flood-limits.syn-flood": {
+    "title": "A SYN flood from the WAN leaves the LAN served",
+    "requirement": "fw.flood-limits",
+    "capability": "firewall",
+    "level": "device",
+    "status": "planned",
+    "source": "specs/firewall/spec.md:80"
+  },
   "fw.provisioned.wan-open": {
     "title": "Provisioned WAN ports open on eth0 only",
     "requirement": "fw.provisioned",
     "capability": "firewall",
     "level": "device",
     "status": "implemented",
-    "source": "specs/firewall/spec.md:79"
+    "source": "specs/firewall/spec.md:97"
   },
   "fw.lan-scope.both-protocols": {
     "title": "One-protocol LAN scope leaves DHCP, DNS, NTP and SSH working",
@@ -1175,7 +1361,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "firewall",
     "level": "device",
     "status": "implemented",
-    "source": "specs/firewall/spec.md:96"
+    "source": "specs/firewall/spec.md:114"
   },
   "fw.apply.idempotent": {
     "title": "Re-apply gives an identical ruleset",
@@ -1183,7 +1369,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "firewall",
     "level": "device",
     "status": "implemented",
-    "source": "specs/firewall/spec.md:114"
+    "source": "specs/firewall/spec.md:132"
   },
   "fw.apply.single-batch": {
     "title": "One batch per apply",
@@ -1191,7 +1377,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "firewall",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/firewall/spec.md:124"
+    "source": "specs/firewall/spec.md:142"
   },
   "fw.inbound-file.schema": {
     "title": "Schema accepts only the scoped form",
@@ -1199,7 +1385,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "firewall",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/firewall/spec.md:140"
+    "source": "specs/firewall/spec.md:158"
   },
   "fw.inbound-file.failed-apply": {
     "title": "Failed apply keeps the previous ruleset",
@@ -1207,7 +1393,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "firewall",
     "level": "device",
     "status": "implemented",
-    "source": "specs/firewall/spec.md:148"
+    "source": "specs/firewall/spec.md:166"
   },
   "fw.ssh-wan.units": {
     "title": "Toggle and reload units",
@@ -1215,7 +1401,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "firewall",
     "level": "static",
     "status": "implemented",
-    "source": "specs/firewall/spec.md:165"
+    "source": "specs/firewall/spec.md:183"
   },
   "fw.ssh-wan.toggle": {
     "title": "Flag enables and disables WAN SSH",
@@ -1223,7 +1409,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "firewall",
     "level": "device",
     "status": "implemented",
-    "source": "specs/firewall/spec.md:173"
+    "source": "specs/firewall/spec.md:191"
   },
   "fw.ssh-wan-manual.no-writer": {
     "title": "No remote writer of the flag in a production image",
@@ -1231,7 +1417,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "firewall",
     "level": "artifact",
     "status": "implemented",
-    "source": "specs/firewall/spec.md:191"
+    "source": "specs/firewall/spec.md:209"
   },
   "hw.provisioning.flash": {
     "title": "Flash image and verify U-Boot output",
@@ -1612,13 +1798,21 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/overlay-root/spec.md:18"
   },
+  "root.slot-integrity.tampered-block": {
+    "title": "A changed block of the installed slot is refused",
+    "requirement": "root.slot-integrity",
+    "capability": "overlay-root",
+    "level": "device",
+    "status": "planned",
+    "source": "specs/overlay-root/spec.md:37"
+  },
   "root.overlay.options": {
     "title": "Root is assembled as specified",
     "requirement": "root.overlay",
     "capability": "overlay-root",
     "level": "device",
     "status": "implemented",
-    "source": "specs/overlay-root/spec.md:36"
+    "source": "specs/overlay-root/spec.md:53"
   },
   "root.overlay.volatile": {
     "title": "Runtime writes vanish on reboot",
@@ -1626,7 +1820,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "overlay-root",
     "level": "device",
     "status": "implemented",
-    "source": "specs/overlay-root/spec.md:44"
+    "source": "specs/overlay-root/spec.md:61"
   },
   "root.data-mount.options": {
     "title": "Data partition mounted by label",
@@ -1634,7 +1828,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "overlay-root",
     "level": "device",
     "status": "implemented",
-    "source": "specs/overlay-root/spec.md:61"
+    "source": "specs/overlay-root/spec.md:78"
   },
   "root.tmpfiles.present": {
     "title": "Directories exist after boot",
@@ -1642,7 +1836,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "overlay-root",
     "level": "device",
     "status": "implemented",
-    "source": "specs/overlay-root/spec.md:78"
+    "source": "specs/overlay-root/spec.md:95"
   },
   "root.no-nix.absent": {
     "title": "Nix daemon units absent",
@@ -1650,7 +1844,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "overlay-root",
     "level": "device",
     "status": "implemented",
-    "source": "specs/overlay-root/spec.md:94"
+    "source": "specs/overlay-root/spec.md:111"
   },
   "part.flash-image.table": {
     "title": "Image partition table matches the layout",

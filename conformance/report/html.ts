@@ -39,7 +39,7 @@ export function coverageHtml(catalogue: Catalogue, report: CoverageReport, waive
   const scenarioRows = report.entries
     .map((e) => {
       const results = Object.entries(e.results).map(([t, r]) => `${esc(t)}: ${badge(r.state)}`).join(" ") || "";
-      const binding = e.bound ? e.tests.map((t) => `<code>${esc(t.file)}</code> [${esc(t.targets.join(", "))}]`).join("<br>") : e.waiver ? `waived (${esc(e.waiver.kind)} until ${esc(e.waiver.expires)}): ${esc(e.waiver.justification)}` : "";
+      const binding = e.bound ? e.tests.map((t) => `<code>${esc(t.file)}</code> [${esc(t.targets.join(", "))}]`).join("<br>") : e.waiver ? `waived (${esc(e.waiver.kind)}, ${esc(e.waiver.scope)}, until ${esc(e.waiver.expires)}): ${esc(e.waiver.justification)}${e.waiver.kind === "hardware-only" ? ` last board run: ${e.waiver.last_board_run === "never" ? '<span class="never">never</span>' : esc(e.waiver.last_board_run ?? "")}` : ""}` : "";
       return `<tr><td><code>${esc(e.id)}</code><br><small>${esc(e.source)}</small></td><td>${esc(e.title)}</td><td>${e.level}</td><td>${badge(state(e.id))}</td><td>${results}</td><td>${binding}</td></tr>`;
     })
     .join("\n");
@@ -51,10 +51,10 @@ export function coverageHtml(catalogue: Catalogue, report: CoverageReport, waive
 body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222} table{border-collapse:collapse;margin:1em 0;width:100%}
 td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top;text-align:left} th{background:#f3f3f3}
 .st{display:inline-block;padding:0 6px;border-radius:3px;font-size:12px;background:#ddd}
-.ok{background:#c8efc8}.bad{background:#f5b5b5}.skip{background:#eee}.none{background:#f3e6b3} code{font-size:12px}
+.never{color:#c00;font-weight:bold}.ok{background:#c8efc8}.bad{background:#f5b5b5}.skip{background:#eee}.none{background:#f3e6b3} code{font-size:12px}
 </style></head><body>
 <h1>AtomicNix conformance evidence</h1>
-<p>Generated ${esc(generatedAt)} from <code>specs/</code> and the recorded runs. ${t.scenarios} scenarios: ${t.bound} bound (${t.passed} passing, ${t.failed} failing, ${t.notRun} not run), ${t.unbound} unbound (${t.waived} waived); ${t.planned} belong to planned requirements.</p>
+<p>Generated ${esc(generatedAt)} from <code>specs/</code> and the recorded runs. ${t.scenarios} scenarios: ${t.bound} bound (${t.passed} passing, ${t.failed} failing, ${t.notProven} not proven), ${t.unbound} unbound (${t.waived} waived); ${t.planned} belong to planned requirements.</p>
 ${problems.length ? `<h2>Waiver problems</h2><ul>${problems.map((p) => `<li>${esc(p)}</li>`).join("")}</ul>` : ""}
 <h2>Runs</h2><table><tr><th>run</th><th>target</th><th>revision</th><th>image</th><th>started</th><th>passed/failed/skipped</th></tr>
 ${runRows}</table>
