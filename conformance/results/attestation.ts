@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../compiler/fs/atomic-write.js";
 import type { RecordedRun } from "./store.js";
@@ -71,9 +71,10 @@ export function statementFor(run: RecordedRun): Statement {
 export function signRun(run: RecordedRun, key: string): { file: string; signature: string } {
   const file = join(run.dir, ATTESTATION_FILE);
   writeFileAtomic(file, JSON.stringify(statementFor(run), null, 2) + "\n");
-  const r = spawnSync("ssh-keygen", ["-q", "-Y", "sign", "-f", key, "-n", SIGNATURE_NAMESPACE, file], { encoding: "utf8" });
-  // ssh-keygen refuses to overwrite an existing .sig only interactively; it replaces it here
-  if (r.status !== 0) throw new Error(`ssh-keygen -Y sign -f ${key} failed (exit ${r.status}): ${r.stderr.trim()}`);
+  // ssh-keygen asks before overwriting a .sig and, without a terminal, keeps the old one and exits 0
+  rmSync(`${file}.sig`, { force: true });
+  const r = spawnSync("ssh-keygen", ["-q", "-Y", "sign", "-f", key, "-n", SIGNATURE_NAMESPACE, file], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  if (r.status !== 0 || !existsSync(`${file}.sig`)) throw new Error(`ssh-keygen -Y sign -f ${key} failed (exit ${r.status}): ${r.stderr.trim()}`);
   return { file, signature: `${file}.sig` };
 }
 
