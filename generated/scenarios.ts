@@ -101,6 +101,7 @@ export type ScenarioId =
   | "conf.report.browser"
   | "conf.en18031.verdicts"
   | "conf.en18031.data"
+  | "conf.en18031.interfaces-doc"
   | "conf.attest.verify"
   | "conf.attest.tampered"
   | "conf.attest.bench-run"
@@ -1283,13 +1284,21 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/conformance-kit/spec.md:276"
   },
+  "conf.en18031.interfaces-doc": {
+    "title": "The exposed-interface table in the user documentation follows the firewall spec",
+    "requirement": "conf.en18031",
+    "capability": "conformance-kit",
+    "level": "static",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:283"
+  },
   "conf.attest.verify": {
     "title": "A signed run verifies with conformance verify and ssh-keygen",
     "requirement": "conf.attest",
     "capability": "conformance-kit",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/conformance-kit/spec.md:289"
+    "source": "specs/conformance-kit/spec.md:296"
   },
   "conf.attest.tampered": {
     "title": "Tampered or foreign attestations are refused",
@@ -1297,7 +1306,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "conformance-kit",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/conformance-kit/spec.md:298"
+    "source": "specs/conformance-kit/spec.md:305"
   },
   "conf.attest.bench-run": {
     "title": "A bench run proves hardware scenarios only when it verifies",
@@ -1305,7 +1314,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "conformance-kit",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/conformance-kit/spec.md:305"
+    "source": "specs/conformance-kit/spec.md:312"
   },
   "fw.baseline.ruleset": {
     "title": "Ruleset matches the baseline table",

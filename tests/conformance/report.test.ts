@@ -119,3 +119,14 @@ scenario("conf.report.browser", onHost, async () => {
   expect(text).toContain("expected &lt;b&gt;1&lt;/b&gt; to be 2");
   console.log(`report: ${pages} PDF pages, screenshots in ${shots}`);
 });
+
+scenario("conf.en18031.interfaces-doc", { targets: ["host"], timeout: 60_000 }, async () => {
+  const { interfacesDoc, INTERFACES_DOC } = await import("../../conformance/report/interfaces-doc.js");
+  const check = checkCorpus(join(REPO, "specs"));
+  const expected = interfacesDoc(check.catalogue);
+  const actual = readFileSync(join(REPO, INTERFACES_DOC), "utf8");
+  expect(actual, `${INTERFACES_DOC} drifted from specs/firewall/spec.md: run npx tsx conformance/cli/interfaces-doc.ts`).toBe(expected);
+  const table = check.catalogue.tables.find((t) => t.id === "baseline-inbound")!;
+  expect(table.rows.length).toBeGreaterThan(0);
+  for (const r of table.rows as unknown as Record<string, string>[]) expect(actual).toContain(`| ${r.interface} | ${r.protocol} | ${r.ports} | ${r.purpose} |`);
+});
