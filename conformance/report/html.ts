@@ -35,6 +35,7 @@ const excerpt = (text: string, max = 1600) => (text.length > max ? `${text.slice
 export function coverageHtml(catalogue: Catalogue, report: CoverageReport, waivers: WaiverSet, runs: readonly RecordedRun[], generatedAt: string, tf?: TechnicalFile, gateFailures: readonly string[] = []): string {
   const t = report.totals;
   const stepsOf = new Map(catalogue.scenarios.map((s) => [s.id, s.steps]));
+  const requirementTitle = new Map(catalogue.requirements.map((r) => [r.id, r.title]));
   const capabilities = [...new Set(report.entries.map((e) => e.capability))].sort();
   const levelBars = report.levels.map((l) => bar(l.level, report.entries.filter((e) => e.level === l.level))).join("\n");
   const capBars = capabilities.map((c) => bar(c, report.entries.filter((e) => e.capability === c))).join("\n");
@@ -78,7 +79,7 @@ export function coverageHtml(catalogue: Catalogue, report: CoverageReport, waive
         .map(({ r, x }) => `<tr><td><a href="#run-${esc(r.start.meta.runId)}"><code>${esc(r.start.meta.runId)}</code></a></td><td>${esc(r.start.meta.target)}</td><td><code>${esc(r.start.meta.revision?.slice(0, 12) ?? "?")}</code></td><td>${badge(x.state)}</td><td>${(x.durationMs / 1000).toFixed(2)} s</td><td>${x.state === "failed" ? `<pre>${esc(excerpt(x.errors.join("\n\n")))}</pre>` : x.skipReason ? esc(x.skipReason) : ""}</td></tr>`)
         .join("");
       const waiver = e.waiver ? `<p><b>Waiver</b> (${esc(e.waiver.kind)}, scope ${esc(e.waiver.scope)}, until ${esc(e.waiver.expires)}${e.waiver.kind === "hardware-only" ? `, plan step ${esc(e.waiver.plan_step ?? "")}, last board run ${boardRun(e.waiver)}` : ""}): ${esc(e.waiver.justification)}</p>` : "";
-      return `<section class="sc" id="${anchor(e.id)}"><h3><code>${esc(e.id)}</code> ${esc(e.title)} ${badge(e.verdict)}</h3><p class="meta">${esc(e.capability)} · requirement <code>${esc(e.requirement)}</code> · level ${e.level} · <small>${esc(e.source)}</small></p><p>${esc(e.proof.detail)}</p><ul class="steps">${steps}</ul><p><b>Binding:</b> ${binding}</p>${waiver}${results ? `<table><tr><th>run</th><th>target</th><th>commit</th><th>result</th><th>duration</th><th>failure or skip reason</th></tr>${results}</table>` : "<p><i>no recorded result</i></p>"}</section>`;
+      return `<section class="sc" id="${anchor(e.id)}"><h3><code>${esc(e.id)}</code> ${esc(e.title)} ${badge(e.verdict)}</h3><p class="meta">${esc(e.capability)} · requirement <code>${esc(e.requirement)}</code> ${esc(requirementTitle.get(e.requirement) ?? "")} · level ${e.level} · <small>${esc(e.source)}</small></p><p>${esc(e.proof.detail)}</p><ul class="steps">${steps}</ul><p><b>Binding:</b> ${binding}</p>${waiver}${results ? `<table><tr><th>run</th><th>target</th><th>commit</th><th>result</th><th>duration</th><th>failure or skip reason</th></tr>${results}</table>` : "<p><i>no recorded result</i></p>"}</section>`;
     })
     .join("\n");
   const index = report.entries.map((e) => `<tr><td><a href="#${anchor(e.id)}"><code>${esc(e.id)}</code></a></td><td>${esc(e.title)}</td><td>${e.level}</td><td>${badge(e.verdict)}</td></tr>`).join("\n");
