@@ -11,15 +11,17 @@ const errorText = (e: { message?: string; stack?: string }) => [e.message, e.sta
 
 /**
  * One test's event. `setupErrors` are the errors of its file outside any test (a
- * throwing `beforeAll`, a fixture): vitest then reports the test as skipped, but it
- * never ran, so it is recorded as failed with those errors.
+ * throwing `beforeAll` or `afterAll`, a fixture): vitest then reports the test as
+ * skipped, but it never ran or its file did not finish cleanly, so a test meant to
+ * run here is recorded as failed with those errors. A test declared skipped (another
+ * target's binding) stays skipped.
  */
 function testEvent(runId: string, test: TestCase, setupErrors: readonly string[]): TestEvent {
   const result = test.result();
   const meta = test.meta();
-  const setupFailed = setupErrors.length > 0 && result.state !== "failed" && result.state !== "passed";
+  const setupFailed = setupErrors.length > 0 && result.state !== "failed" && result.state !== "passed" && test.options.mode === "run";
   const state = setupFailed ? "failed" : result.state === "passed" || result.state === "failed" ? result.state : "skipped";
-  const errors = setupFailed ? setupErrors.map((e) => `setup of ${relative(process.cwd(), test.module.moduleId)} failed: ${e}`) : result.state === "failed" ? (result.errors ?? []).map(errorText) : [];
+  const errors = setupFailed ? setupErrors.map((e) => `setup of ${relative(process.cwd(), test.module.moduleId)} failed (a hook or fixture outside the test): ${e}`) : result.state === "failed" ? (result.errors ?? []).map(errorText) : [];
   const note = result.state === "skipped" && !setupFailed ? result.note : undefined;
   return {
     type: "test",

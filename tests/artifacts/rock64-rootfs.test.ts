@@ -80,9 +80,10 @@ function extracted(b: Built): string {
   }
   return extractedDir;
 }
+// Removing an unpacked root of ~300 MB takes longer than the 10 s hook default on a busy machine.
 afterAll(() => {
   if (extractedDir) rmSync(posix.dirname(extractedDir), { recursive: true, force: true });
-});
+}, 120_000);
 
 const attrs = (v: Value | undefined): Attrs => {
   if (!(v instanceof Attrs)) throw new Error(`expected an attribute set, got ${JSON.stringify(plain(v))}`);
