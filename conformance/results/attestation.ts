@@ -57,7 +57,8 @@ export function statementFor(run: RecordedRun): Statement {
     predicateType: TEST_RESULT_TYPE,
     predicate: {
       result: failed.length || broken ? "FAILED" : skipped.length ? "WARNED" : "PASSED",
-      configuration: [{ name: "events.ndjson", digest: { sha256: sha256(readFileSync(join(run.dir, "events.ndjson"))) } }],
+      // everything the run recorded: its events, the JUnit file and a board's console log
+      configuration: ["events.ndjson", "junit.xml", "console.log"].filter((f) => f === "events.ndjson" || existsSync(join(run.dir, f))).map((f) => ({ name: f, digest: { sha256: sha256(readFileSync(join(run.dir, f))) } })),
       url: `evidence/runs/${m.runId}`,
       passedTests: passed,
       // a skipped scenario did not fail, but it proved nothing: the predicate's "warned"
@@ -125,7 +126,7 @@ export function verifyAttestation(file: string, options: VerifyOptions, run?: Re
     if (expected) {
       const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
       if (!same(expected.subject, statement.subject)) problems.push(`subject: does not match run ${run.start.meta.runId} (commit, image and bundle digests recorded in its events)`);
-      if (!same(expected.predicate.configuration, statement.predicate?.configuration)) problems.push(`configuration: the digest of ${run.dir}/events.ndjson differs from the signed one: the evidence was changed after signing`);
+      if (!same(expected.predicate.configuration, statement.predicate?.configuration)) problems.push(`configuration: the digest of ${run.dir}/events.ndjson (or junit.xml, console.log) differs from the signed one: the evidence was changed after signing`);
       if (!same([expected.predicate.passedTests, expected.predicate.failedTests], [statement.predicate?.passedTests, statement.predicate?.failedTests])) problems.push("predicate: passed/failed tests differ from the run's events");
     }
     if (run.start.meta.dirty !== false) problems.push(`run ${run.start.meta.runId} ran from a dirty tree`);

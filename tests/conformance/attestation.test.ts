@@ -93,7 +93,7 @@ scenario("conf.attest.tampered", onHost, () => {
   writeFileSync(events, readFileSync(events, "utf8").replace('"state":"skipped"', '"state":"passed"'));
   const e = verify(edited);
   expect(e.status).toBe(1);
-  expect(e.stdout).toMatch(/configuration: the digest of .*events\.ndjson differs from the signed one/);
+  expect(e.stdout).toMatch(/configuration: the digest of .*events\.ndjson \(or junit\.xml, console\.log\) differs from the signed one/);
   // signed by a key that is not an allowed signer
   const foreign = copy("by-foreign-key");
   rmSync(`${foreign}.sig`);
@@ -137,7 +137,7 @@ scenario("conf.attest.bench-run", onHost, () => {
   const verdict = judge(readRuns(join(work, "tampered")));
   expect(verdict.ok).toBe(false);
   expect(verdict.failures).toEqual([
-    expect.stringMatching(/^run 20261201T100000Z-bench1 \(ssh\): attestation .*attestation\.intoto\.json does not verify: configuration: the digest of .*events\.ndjson differs from the signed one/),
+    expect.stringMatching(/^run 20261201T100000Z-bench1 \(ssh\): attestation .*attestation\.intoto\.json does not verify: configuration: the digest of .*events\.ndjson \(or junit\.xml, console\.log\) differs from the signed one/),
     expect.stringMatching(/^hw\.demo\.board \(hw\/spec\.md:7\): not proven: .*no verified attestation/),
   ]);
 });
