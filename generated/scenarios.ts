@@ -11,6 +11,7 @@ export type Level =
 export type ScenarioId =
   | "auth.no-default-credentials.image"
   | "auth.no-default-credentials.locked"
+  | "auth.authenticator-required.no-skip"
   | "auth.sshd-policy.config"
   | "auth.sshd-policy.probe"
   | "auth.admin-keys.rotation"
@@ -79,21 +80,41 @@ export type ScenarioId =
   | "conf.binding.target-skip"
   | "conf.binding.collect"
   | "conf.results.ndjson"
+  | "conf.results.setup-failure"
+  | "conf.results.unfinished"
   | "conf.results.junit"
   | "conf.coverage.all-listed"
   | "conf.coverage.last-result"
   | "conf.waivers.expired"
   | "conf.waivers.hardware-only-level"
   | "conf.waivers.plan-step"
+  | "conf.waivers.scope"
+  | "conf.waivers.max-expiry"
+  | "conf.waivers.board-run"
+  | "conf.waivers.no-longer-needed"
   | "conf.waivers.file-errors"
   | "conf.gate.failed-bound"
+  | "conf.gate.empty-evidence"
+  | "conf.gate.only-skipped"
+  | "conf.gate.stale-pass"
+  | "conf.gate.dirty-pass"
+  | "conf.gate.wrong-level"
+  | "conf.gate.broken-run"
   | "conf.gate.unbound-count"
   | "conf.gate.require-bound"
   | "conf.report.html"
+  | "conf.report.browser"
+  | "conf.en18031.verdicts"
+  | "conf.en18031.data"
+  | "conf.en18031.interfaces-doc"
+  | "conf.attest.verify"
+  | "conf.attest.tampered"
+  | "conf.attest.bench-run"
   | "fw.baseline.ruleset"
   | "fw.baseline.probes"
   | "fw.wan-closed.scan"
   | "fw.forward.after-apply"
+  | "fw.flood-limits.syn-flood"
   | "fw.provisioned.wan-open"
   | "fw.lan-scope.both-protocols"
   | "fw.apply.idempotent"
@@ -152,6 +173,7 @@ export type ScenarioId =
   | "op.serial.capture"
   | "op.serial.interactive"
   | "root.lower.mounted"
+  | "root.slot-integrity.tampered-block"
   | "root.overlay.options"
   | "root.overlay.volatile"
   | "root.data-mount.options"
@@ -339,6 +361,7 @@ export type ScenarioId =
 
 export type RequirementId =
   | "auth.no-default-credentials"
+  | "auth.authenticator-required"
   | "auth.sshd-policy"
   | "auth.admin-keys"
   | "auth.interfaces"
@@ -387,9 +410,12 @@ export type RequirementId =
   | "conf.waivers"
   | "conf.gate"
   | "conf.report"
+  | "conf.en18031"
+  | "conf.attest"
   | "fw.baseline"
   | "fw.wan-closed"
   | "fw.forward"
+  | "fw.flood-limits"
   | "fw.provisioned"
   | "fw.lan-scope"
   | "fw.apply"
@@ -424,6 +450,7 @@ export type RequirementId =
   | "op.flash"
   | "op.serial"
   | "root.lower"
+  | "root.slot-integrity"
   | "root.overlay"
   | "root.data-mount"
   | "root.tmpfiles"
@@ -583,13 +610,21 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/authentication/spec.md:28"
   },
+  "auth.authenticator-required.no-skip": {
+    "title": "A configuration without an admin key is refused everywhere",
+    "requirement": "auth.authenticator-required",
+    "capability": "authentication",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/authentication/spec.md:46"
+  },
   "auth.sshd-policy.config": {
     "title": "Daemon configuration",
     "requirement": "auth.sshd-policy",
     "capability": "authentication",
     "level": "static",
     "status": "implemented",
-    "source": "specs/authentication/spec.md:45"
+    "source": "specs/authentication/spec.md:63"
   },
   "auth.sshd-policy.probe": {
     "title": "Password is never offered",
@@ -597,7 +632,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "authentication",
     "level": "device",
     "status": "implemented",
-    "source": "specs/authentication/spec.md:53"
+    "source": "specs/authentication/spec.md:71"
   },
   "auth.admin-keys.rotation": {
     "title": "Key rotation and ignored home keys",
@@ -605,7 +640,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "authentication",
     "level": "device",
     "status": "implemented",
-    "source": "specs/authentication/spec.md:70"
+    "source": "specs/authentication/spec.md:88"
   },
   "auth.interfaces.key-only": {
     "title": "Key-only on LAN, tunnel and enabled WAN",
@@ -613,7 +648,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "authentication",
     "level": "device",
     "status": "implemented",
-    "source": "specs/authentication/spec.md:86"
+    "source": "specs/authentication/spec.md:104"
   },
   "auth.host-keys.per-device": {
     "title": "Two twins from one image",
@@ -621,7 +656,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "authentication",
     "level": "device",
     "status": "implemented",
-    "source": "specs/authentication/spec.md:103"
+    "source": "specs/authentication/spec.md:121"
   },
   "auth.serial-recovery.gated": {
     "title": "Autologin only through the recovery path",
@@ -629,7 +664,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "authentication",
     "level": "static",
     "status": "implemented",
-    "source": "specs/authentication/spec.md:120"
+    "source": "specs/authentication/spec.md:138"
   },
   "auth.serial-recovery.one-shot": {
     "title": "One-shot root console on UART2",
@@ -638,7 +673,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "level": "hardware",
     "status": "implemented",
     "planStep": "6.2",
-    "source": "specs/authentication/spec.md:128"
+    "source": "specs/authentication/spec.md:146"
   },
   "auth.development-build.same-policy": {
     "title": "Same accounts and sshd policy as production",
@@ -646,7 +681,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "authentication",
     "level": "artifact",
     "status": "implemented",
-    "source": "specs/authentication/spec.md:146"
+    "source": "specs/authentication/spec.md:164"
   },
   "auth.no-sudo.absent": {
     "title": "sudo absent, run0 present",
@@ -654,7 +689,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "authentication",
     "level": "artifact",
     "status": "implemented",
-    "source": "specs/authentication/spec.md:161"
+    "source": "specs/authentication/spec.md:179"
   },
   "boot.counter.decrement": {
     "title": "Boot consumes one attempt",
@@ -1130,13 +1165,29 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/conformance-kit/spec.md:45"
   },
+  "conf.results.setup-failure": {
+    "title": "A failing setup fails every test it covers",
+    "requirement": "conf.results",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:53"
+  },
+  "conf.results.unfinished": {
+    "title": "A run that never finishes stays visible",
+    "requirement": "conf.results",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:61"
+  },
   "conf.results.junit": {
     "title": "JUnit XML per run",
     "requirement": "conf.results",
     "capability": "conformance-kit",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/conformance-kit/spec.md:53"
+    "source": "specs/conformance-kit/spec.md:68"
   },
   "conf.coverage.all-listed": {
     "title": "Every scenario is listed",
@@ -1144,7 +1195,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "conformance-kit",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/conformance-kit/spec.md:66"
+    "source": "specs/conformance-kit/spec.md:81"
   },
   "conf.coverage.last-result": {
     "title": "Last result per target",
@@ -1152,7 +1203,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "conformance-kit",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/conformance-kit/spec.md:73"
+    "source": "specs/conformance-kit/spec.md:88"
   },
   "conf.waivers.expired": {
     "title": "Expired waiver fails",
@@ -1160,7 +1211,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "conformance-kit",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/conformance-kit/spec.md:87"
+    "source": "specs/conformance-kit/spec.md:102"
   },
   "conf.waivers.hardware-only-level": {
     "title": "Hardware-only waiver on a device scenario",
@@ -1168,7 +1219,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "conformance-kit",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/conformance-kit/spec.md:95"
+    "source": "specs/conformance-kit/spec.md:110"
   },
   "conf.waivers.plan-step": {
     "title": "Hardware-only waiver needs its plan step",
@@ -1176,7 +1227,39 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "conformance-kit",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/conformance-kit/spec.md:102"
+    "source": "specs/conformance-kit/spec.md:117"
+  },
+  "conf.waivers.scope": {
+    "title": "An unscoped or out-of-scope waiver fails",
+    "requirement": "conf.waivers",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:124"
+  },
+  "conf.waivers.max-expiry": {
+    "title": "No waiver holds longer than 90 days",
+    "requirement": "conf.waivers",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:131"
+  },
+  "conf.waivers.board-run": {
+    "title": "Hardware-only waivers record the last board run",
+    "requirement": "conf.waivers",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:138"
+  },
+  "conf.waivers.no-longer-needed": {
+    "title": "A waiver of a proven scenario is flagged",
+    "requirement": "conf.waivers",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:146"
   },
   "conf.waivers.file-errors": {
     "title": "Waiver file errors name the field",
@@ -1184,7 +1267,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "conformance-kit",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/conformance-kit/spec.md:109"
+    "source": "specs/conformance-kit/spec.md:154"
   },
   "conf.gate.failed-bound": {
     "title": "Failed bound scenario fails the gate",
@@ -1192,7 +1275,55 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "conformance-kit",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/conformance-kit/spec.md:122"
+    "source": "specs/conformance-kit/spec.md:167"
+  },
+  "conf.gate.empty-evidence": {
+    "title": "Empty evidence fails the gate",
+    "requirement": "conf.gate",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:175"
+  },
+  "conf.gate.only-skipped": {
+    "title": "Skipped results prove nothing",
+    "requirement": "conf.gate",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:183"
+  },
+  "conf.gate.stale-pass": {
+    "title": "A pass from an older commit is stale",
+    "requirement": "conf.gate",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:191"
+  },
+  "conf.gate.dirty-pass": {
+    "title": "A dirty-tree pass does not count",
+    "requirement": "conf.gate",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:199"
+  },
+  "conf.gate.wrong-level": {
+    "title": "A host pass does not prove an artifact-level scenario",
+    "requirement": "conf.gate",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:207"
+  },
+  "conf.gate.broken-run": {
+    "title": "Failing setup and broken runs fail the gate",
+    "requirement": "conf.gate",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:215"
   },
   "conf.gate.unbound-count": {
     "title": "Unbound scenarios are counted",
@@ -1200,7 +1331,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "conformance-kit",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/conformance-kit/spec.md:130"
+    "source": "specs/conformance-kit/spec.md:223"
   },
   "conf.gate.require-bound": {
     "title": "Require every scenario bound",
@@ -1208,7 +1339,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "conformance-kit",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/conformance-kit/spec.md:137"
+    "source": "specs/conformance-kit/spec.md:230"
   },
   "conf.report.html": {
     "title": "The page covers every scenario and Part-1 ID",
@@ -1216,7 +1347,63 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "conformance-kit",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/conformance-kit/spec.md:150"
+    "source": "specs/conformance-kit/spec.md:243"
+  },
+  "conf.report.browser": {
+    "title": "The page renders in a browser and prints to PDF",
+    "requirement": "conf.report",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:252"
+  },
+  "conf.en18031.verdicts": {
+    "title": "Every ID has a verdict and a path",
+    "requirement": "conf.en18031",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:266"
+  },
+  "conf.en18031.data": {
+    "title": "The assessment data is complete",
+    "requirement": "conf.en18031",
+    "capability": "conformance-kit",
+    "level": "static",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:276"
+  },
+  "conf.en18031.interfaces-doc": {
+    "title": "The exposed-interface table in the user documentation follows the firewall spec",
+    "requirement": "conf.en18031",
+    "capability": "conformance-kit",
+    "level": "static",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:283"
+  },
+  "conf.attest.verify": {
+    "title": "A signed run verifies with conformance verify and ssh-keygen",
+    "requirement": "conf.attest",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:296"
+  },
+  "conf.attest.tampered": {
+    "title": "Tampered or foreign attestations are refused",
+    "requirement": "conf.attest",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:305"
+  },
+  "conf.attest.bench-run": {
+    "title": "A bench run proves hardware scenarios only when it verifies",
+    "requirement": "conf.attest",
+    "capability": "conformance-kit",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/conformance-kit/spec.md:312"
   },
   "fw.baseline.ruleset": {
     "title": "Ruleset matches the baseline table",
@@ -1250,13 +1437,21 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/firewall/spec.md:62"
   },
+  "fw.flood-limits.syn-flood": {
+    "title": "A SYN flood from the WAN leaves the LAN served",
+    "requirement": "fw.flood-limits",
+    "capability": "firewall",
+    "level": "device",
+    "status": "planned",
+    "source": "specs/firewall/spec.md:80"
+  },
   "fw.provisioned.wan-open": {
     "title": "Provisioned WAN ports open on eth0 only",
     "requirement": "fw.provisioned",
     "capability": "firewall",
     "level": "device",
     "status": "implemented",
-    "source": "specs/firewall/spec.md:79"
+    "source": "specs/firewall/spec.md:97"
   },
   "fw.lan-scope.both-protocols": {
     "title": "One-protocol LAN scope leaves DHCP, DNS, NTP and SSH working",
@@ -1264,7 +1459,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "firewall",
     "level": "device",
     "status": "implemented",
-    "source": "specs/firewall/spec.md:96"
+    "source": "specs/firewall/spec.md:114"
   },
   "fw.apply.idempotent": {
     "title": "Re-apply gives an identical ruleset",
@@ -1272,7 +1467,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "firewall",
     "level": "device",
     "status": "implemented",
-    "source": "specs/firewall/spec.md:114"
+    "source": "specs/firewall/spec.md:132"
   },
   "fw.apply.single-batch": {
     "title": "One batch per apply",
@@ -1280,7 +1475,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "firewall",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/firewall/spec.md:124"
+    "source": "specs/firewall/spec.md:142"
   },
   "fw.inbound-file.schema": {
     "title": "Schema accepts only the scoped form",
@@ -1288,7 +1483,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "firewall",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/firewall/spec.md:140"
+    "source": "specs/firewall/spec.md:158"
   },
   "fw.inbound-file.failed-apply": {
     "title": "Failed apply keeps the previous ruleset",
@@ -1296,7 +1491,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "firewall",
     "level": "device",
     "status": "implemented",
-    "source": "specs/firewall/spec.md:148"
+    "source": "specs/firewall/spec.md:166"
   },
   "fw.ssh-wan.units": {
     "title": "Toggle and reload units",
@@ -1304,7 +1499,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "firewall",
     "level": "static",
     "status": "implemented",
-    "source": "specs/firewall/spec.md:165"
+    "source": "specs/firewall/spec.md:183"
   },
   "fw.ssh-wan.toggle": {
     "title": "Flag enables and disables WAN SSH",
@@ -1312,7 +1507,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "firewall",
     "level": "device",
     "status": "implemented",
-    "source": "specs/firewall/spec.md:173"
+    "source": "specs/firewall/spec.md:191"
   },
   "fw.ssh-wan-manual.no-writer": {
     "title": "No remote writer of the flag in a production image",
@@ -1320,7 +1515,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "firewall",
     "level": "artifact",
     "status": "implemented",
-    "source": "specs/firewall/spec.md:191"
+    "source": "specs/firewall/spec.md:209"
   },
   "hw.provisioning.flash": {
     "title": "Flash image and verify U-Boot output",
@@ -1733,13 +1928,21 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/overlay-root/spec.md:18"
   },
+  "root.slot-integrity.tampered-block": {
+    "title": "A changed block of the installed slot is refused",
+    "requirement": "root.slot-integrity",
+    "capability": "overlay-root",
+    "level": "device",
+    "status": "planned",
+    "source": "specs/overlay-root/spec.md:37"
+  },
   "root.overlay.options": {
     "title": "Root is assembled as specified",
     "requirement": "root.overlay",
     "capability": "overlay-root",
     "level": "device",
     "status": "implemented",
-    "source": "specs/overlay-root/spec.md:36"
+    "source": "specs/overlay-root/spec.md:53"
   },
   "root.overlay.volatile": {
     "title": "Runtime writes vanish on reboot",
@@ -1747,7 +1950,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "overlay-root",
     "level": "device",
     "status": "implemented",
-    "source": "specs/overlay-root/spec.md:44"
+    "source": "specs/overlay-root/spec.md:61"
   },
   "root.data-mount.options": {
     "title": "Data partition mounted by label",
@@ -1755,7 +1958,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "overlay-root",
     "level": "device",
     "status": "implemented",
-    "source": "specs/overlay-root/spec.md:61"
+    "source": "specs/overlay-root/spec.md:78"
   },
   "root.tmpfiles.present": {
     "title": "Directories exist after boot",
@@ -1763,7 +1966,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "overlay-root",
     "level": "device",
     "status": "implemented",
-    "source": "specs/overlay-root/spec.md:78"
+    "source": "specs/overlay-root/spec.md:95"
   },
   "root.no-nix.absent": {
     "title": "Nix daemon units absent",
@@ -1771,7 +1974,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "overlay-root",
     "level": "device",
     "status": "implemented",
-    "source": "specs/overlay-root/spec.md:94"
+    "source": "specs/overlay-root/spec.md:111"
   },
   "part.flash-image.table": {
     "title": "Image partition table matches the layout",

@@ -14,9 +14,17 @@ npx vitest run
 suite=$?
 npx tsx twin/run-suite.ts
 twin=$?
+# With a signing key (a bench or release machine), every run of this job is exported
+# as a signed in-toto statement next to its events.
+if [ -n "${ATOMICNIX_ATTEST_KEY:-}" ]; then
+  rev=$(git rev-parse HEAD)
+  for run in "$ATOMICNIX_EVIDENCE"/runs/*/; do
+    grep -q "\"revision\":\"$rev\"" "$run/events.ndjson" 2>/dev/null && npx atomicnix conformance attest "$run" --key "$ATOMICNIX_ATTEST_KEY"
+  done
+fi
 npx atomicnix conformance coverage
 npx atomicnix conformance report --out "$ATOMICNIX_EVIDENCE/report"
-npx atomicnix conformance gate
+npx atomicnix conformance gate --require-bound
 gate=$?
-echo "evidence written to: $ATOMICNIX_EVIDENCE (runs/*/events.ndjson, runs/*/junit.xml, report/index.html)"
+echo "evidence written to: $ATOMICNIX_EVIDENCE (runs/*/events.ndjson, runs/*/junit.xml, report/index.html, report/report.pdf, report/technical-file.md)"
 [ $suite -eq 0 ] && [ $twin -eq 0 ] && [ $gate -eq 0 ]

@@ -11,9 +11,11 @@ const COMMANDS: Record<string, Record<string, { summary: string; load: () => Pro
   },
   conformance: {
     coverage: { summary: "list every scenario with binding and last results: conformance coverage [--json]", load: async () => (await import("../../conformance/cli/coverage.js")).coverageCommand },
-    report: { summary: "write the evidence as an HTML page and coverage.json: conformance report [--out DIR]", load: async () => (await import("../../conformance/cli/coverage.js")).reportCommand },
-    gate: { summary: "fail on failed bound scenarios, bad waivers (and unbound with --require-bound)", load: async () => (await import("../../conformance/cli/coverage.js")).gateCommand },
-    run: { summary: "run the bound scenarios on a device: conformance run --target ssh --host H [--port P] [--user U] [--key F] [--power-cmd CMD] [--console DEV[:BAUD]] [--root-prefix CMD] [--scenario ID ...] [--level L] [--out DIR] [--json]; --target container|vm runs twin/run-suite.ts", load: async () => (await import("../../conformance/cli/run.js")).runCommand },
+    report: { summary: "write the evidence as an HTML page and coverage.json: conformance report [--out DIR]", load: async () => (await import("../../conformance/cli/report.js")).reportCommand },
+    gate: { summary: "pass only when every implemented scenario is proven at this commit on a target of its level, or validly waived: conformance gate [--require-bound] [--json]", load: async () => (await import("../../conformance/cli/coverage.js")).gateCommand },
+    verify: { summary: "check a run's signed attestation (signature, subject, gate acceptance): conformance verify FILE [--allowed-signers F] [--identity I] [--json]", load: async () => (await import("../../conformance/cli/coverage.js")).verifyCommand },
+    attest: { summary: "write and sign a run's in-toto test-result statement: conformance attest RUN --key SSH_KEY [--json]", load: async () => (await import("../../conformance/cli/coverage.js")).attestCommand },
+    run: { summary: "run the bound scenarios on a device: conformance run --target ssh --host H [--port P] [--user U] [--key F] [--power-cmd CMD] [--console DEV[:BAUD]] [--root-prefix CMD] [--scenario ID ...] [--level L] [--out DIR] [--sign SSH_KEY] [--json]; --target container|vm runs twin/run-suite.ts", load: async () => (await import("../../conformance/cli/run.js")).runCommand },
   },
   // Device runtime groups (device/<area>/cli.ts) register here.
   provision: {

@@ -23,6 +23,7 @@ const OPTIONS = {
   scenario: { type: "string", multiple: true },
   level: { type: "string", multiple: true },
   out: { type: "string" },
+  sign: { type: "string" },
   json: { type: "boolean" },
 } as const;
 
@@ -119,7 +120,7 @@ function levelSummary(tests: TestEvent[], selected: CollectedBinding[]): LevelRo
 
 /** The twin suites have their own runner (build, then both targets); it takes no selection. */
 async function runTwin(target: "container" | "vm", values: Values): Promise<number> {
-  for (const option of [...SSH_ONLY, "scenario", "level"] as const) {
+  for (const option of [...SSH_ONLY, "scenario", "level", "sign"] as const) {
     if (values[option] !== undefined) throw new UsageError(`--${option} does not apply to --target ${target} (it runs twin/run-suite.ts, the whole twin suite)`);
   }
   const env = { ...cleanEnv(), ...(values.out ? { ATOMICNIX_EVIDENCE: resolve(values.out) } : {}) };
@@ -145,6 +146,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (target === "container" || target === "vm") return runTwin(target, values);
   if (target !== "ssh") throw new UsageError(`--target ${target}: conformance run drives devices (ssh, container, vm); use npx vitest run for ${target}`);
   const options = sshOptions(values);
+  if (values.sign !== undefined && !existsSync(values.sign)) throw new UsageError(`--sign ${values.sign}: no such SSH private key file`);
   // before the bindings are collected (a vitest list of every file): usage errors come fast
   checkSelection(values.scenario, values.level);
   const evidence = values.out ? resolve(values.out) : evidenceDir();
@@ -190,6 +192,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stderr.write(`atomicnix conformance run: vitest (exit ${code}) wrote no evidence under ${evidence}\n`);
     return EXIT.findings;
   }
+  // A bench run ships its evidence signed: the gate takes hardware proof only from a run whose attestation verifies.
+  const attestation = values.sign ? (await import("../results/attestation.js")).signRun(run, values.sign) : undefined;
+  if (attestation) (values.json ? process.stderr : process.stdout).write(`attestation: ${shown(attestation.file)} (verify: npx atomicnix conformance verify ${shown(attestation.file)})\n`);
   const tests = run.tests.filter((t) => t.scenario && ids.includes(t.scenario));
   const rows = levelSummary(tests, selected);
   const passed = tests.filter((t) => t.state === "passed").length;

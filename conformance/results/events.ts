@@ -20,12 +20,22 @@ export interface RunStartEvent {
   meta: RunMeta;
 }
 
+/** A test file that failed outside its tests (import error, or a hook with no test to pin it on). */
+export interface ModuleErrorEvent {
+  type: "module-error";
+  runId: string;
+  file: string;
+  error: string;
+}
+
 export interface RunEndEvent {
   type: "run-end";
   runId: string;
   finishedAt: string;
   totals: { tests: number; passed: number; failed: number; skipped: number };
   unhandledErrors: string[];
+  /** vitest's reason for ending: passed, failed or interrupted */
+  reason?: string;
 }
 
-export type RunEvent = RunStartEvent | TestEvent | RunEndEvent;
+export type RunEvent = RunStartEvent | TestEvent | ModuleErrorEvent | RunEndEvent;

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { RunEvent, RunStartEvent, TestEvent } from "./events.js";
+import type { ModuleErrorEvent, RunEvent, RunStartEvent, TestEvent } from "./events.js";
 
 export function evidenceDir(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.ATOMICNIX_EVIDENCE ?? "evidence");
@@ -11,6 +11,10 @@ export interface RecordedRun {
   tests: TestEvent[];
   finished: boolean;
   dir: string;
+  unhandledErrors: string[];
+  moduleErrors: ModuleErrorEvent[];
+  /** set when the run ships a signed attestation (a bench run): did it verify? */
+  attestation?: { file: string; verified: boolean; problem?: string };
 }
 
 /** Reads every run under `evidence/runs`, oldest first; an unreadable line is skipped, not fatal. */
@@ -24,6 +28,8 @@ export function readRuns(dir = evidenceDir()): RecordedRun[] {
     let start: RunStartEvent | undefined;
     const tests: TestEvent[] = [];
     let finished = false;
+    let unhandledErrors: string[] = [];
+    const moduleErrors: ModuleErrorEvent[] = [];
     for (const line of readFileSync(file, "utf8").split("\n")) {
       if (!line.trim()) continue;
       let event: RunEvent;
@@ -34,9 +40,13 @@ export function readRuns(dir = evidenceDir()): RecordedRun[] {
       }
       if (event.type === "run-start") start = event;
       else if (event.type === "test") tests.push(event);
-      else if (event.type === "run-end") finished = true;
+      else if (event.type === "module-error") moduleErrors.push(event);
+      else if (event.type === "run-end") {
+        finished = event.reason !== "interrupted";
+        unhandledErrors = event.unhandledErrors ?? [];
+      }
     }
-    if (start) runs.push({ start, tests, finished, dir: join(runsDir, name) });
+    if (start) runs.push({ start, tests, finished, dir: join(runsDir, name), unhandledErrors, moduleErrors });
   }
   return runs.sort((a, b) => a.start.meta.startedAt.localeCompare(b.start.meta.startedAt));
 }

@@ -3,7 +3,7 @@ import func1_module from "ajv/dist/runtime/ucs2length.js";
 
 export const validate = validate20;
 export default validate20;
-const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:atomicnix:schema:conformance-waivers","title":"conformance waivers","description":"Scenarios that may stay unproven for a while, each with a reason and an end date.","type":"object","properties":{"waiver":{"type":"array","items":{"type":"object","properties":{"scenario":{"type":"string","pattern":"^[a-z0-9]+(-[a-z0-9]+)*(\\.[a-z0-9]+(-[a-z0-9]+)*)+$","description":"the waived scenario's ID"},"kind":{"type":"string","enum":["deferred","hardware-only"],"description":"why it is waived"},"justification":{"type":"string","minLength":20,"description":"what an auditor reads"},"expires":{"type":"string","pattern":"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$","description":"last day the waiver holds (YYYY-MM-DD)"},"plan_step":{"type":"string","pattern":"^[0-9]+\\.[0-9]+$","description":"hardware test plan step, required for hardware-only"},"owner":{"type":"string","description":"who answers for it"}},"additionalProperties":false,"required":["scenario","kind","justification","expires"]},"description":"one entry per waived scenario"}},"additionalProperties":false};
+const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:atomicnix:schema:conformance-waivers","title":"conformance waivers","description":"Scenarios that may stay unproven for a while, each with a reason and an end date.","type":"object","properties":{"waiver":{"type":"array","items":{"type":"object","properties":{"scenario":{"type":"string","pattern":"^[a-z0-9]+(-[a-z0-9]+)*(\\.[a-z0-9]+(-[a-z0-9]+)*)+$","description":"the waived scenario's ID"},"kind":{"type":"string","enum":["deferred","hardware-only"],"description":"why it is waived"},"justification":{"type":"string","minLength":20,"description":"what an auditor reads"},"expires":{"type":"string","pattern":"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$","description":"last day the waiver holds (YYYY-MM-DD)"},"scope":{"type":"string","enum":["host","artifacts","container","vm","ssh","static","unit","artifact","device","hardware"],"description":"the target kind or level whose proof is waived; it must be able to prove the scenario's level"},"plan_step":{"type":"string","pattern":"^[0-9]+\\.[0-9]+$","description":"hardware test plan step, required for hardware-only"},"last_board_run":{"type":"string","minLength":5,"description":"for hardware-only (required): never, or the date and evidence run ID of the last time the plan step ran on a board"},"owner":{"type":"string","description":"who answers for it"}},"additionalProperties":false,"required":["scenario","kind","justification","expires","scope"]},"description":"one entry per waived scenario"}},"additionalProperties":false};
 const pattern4 = new RegExp("^[a-z0-9]+(-[a-z0-9]+)*(\\.[a-z0-9]+(-[a-z0-9]+)*)+$", "u");
 const pattern5 = new RegExp("^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", "u");
 const pattern6 = new RegExp("^[0-9]+\\.[0-9]+$", "u");
@@ -80,9 +80,8 @@ vErrors.push(err4);
 }
 errors++;
 }
-for(const key1 in data1){
-if(!((((((key1 === "scenario") || (key1 === "kind")) || (key1 === "justification")) || (key1 === "expires")) || (key1 === "plan_step")) || (key1 === "owner"))){
-const err5 = {instancePath:instancePath+"/waiver/" + i0,schemaPath:"#/properties/waiver/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(data1.scope === undefined){
+const err5 = {instancePath:instancePath+"/waiver/" + i0,schemaPath:"#/properties/waiver/items/required",keyword:"required",params:{missingProperty: "scope"},message:"must have required property '"+"scope"+"'"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -91,12 +90,9 @@ vErrors.push(err5);
 }
 errors++;
 }
-}
-if(data1.scenario !== undefined){
-let data2 = data1.scenario;
-if(typeof data2 === "string"){
-if(!pattern4.test(data2)){
-const err6 = {instancePath:instancePath+"/waiver/" + i0+"/scenario",schemaPath:"#/properties/waiver/items/properties/scenario/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]+(-[a-z0-9]+)*(\\.[a-z0-9]+(-[a-z0-9]+)*)+$"},message:"must match pattern \""+"^[a-z0-9]+(-[a-z0-9]+)*(\\.[a-z0-9]+(-[a-z0-9]+)*)+$"+"\""};
+for(const key1 in data1){
+if(!((((((((key1 === "scenario") || (key1 === "kind")) || (key1 === "justification")) || (key1 === "expires")) || (key1 === "scope")) || (key1 === "plan_step")) || (key1 === "last_board_run")) || (key1 === "owner"))){
+const err6 = {instancePath:instancePath+"/waiver/" + i0,schemaPath:"#/properties/waiver/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -106,8 +102,11 @@ vErrors.push(err6);
 errors++;
 }
 }
-else {
-const err7 = {instancePath:instancePath+"/waiver/" + i0+"/scenario",schemaPath:"#/properties/waiver/items/properties/scenario/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data1.scenario !== undefined){
+let data2 = data1.scenario;
+if(typeof data2 === "string"){
+if(!pattern4.test(data2)){
+const err7 = {instancePath:instancePath+"/waiver/" + i0+"/scenario",schemaPath:"#/properties/waiver/items/properties/scenario/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]+(-[a-z0-9]+)*(\\.[a-z0-9]+(-[a-z0-9]+)*)+$"},message:"must match pattern \""+"^[a-z0-9]+(-[a-z0-9]+)*(\\.[a-z0-9]+(-[a-z0-9]+)*)+$"+"\""};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -117,10 +116,8 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data1.kind !== undefined){
-let data3 = data1.kind;
-if(typeof data3 !== "string"){
-const err8 = {instancePath:instancePath+"/waiver/" + i0+"/kind",schemaPath:"#/properties/waiver/items/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err8 = {instancePath:instancePath+"/waiver/" + i0+"/scenario",schemaPath:"#/properties/waiver/items/properties/scenario/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -129,8 +126,11 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(!((data3 === "deferred") || (data3 === "hardware-only"))){
-const err9 = {instancePath:instancePath+"/waiver/" + i0+"/kind",schemaPath:"#/properties/waiver/items/properties/kind/enum",keyword:"enum",params:{allowedValues: schema31.properties.waiver.items.properties.kind.enum},message:"must be equal to one of the allowed values"};
+}
+if(data1.kind !== undefined){
+let data3 = data1.kind;
+if(typeof data3 !== "string"){
+const err9 = {instancePath:instancePath+"/waiver/" + i0+"/kind",schemaPath:"#/properties/waiver/items/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -139,12 +139,8 @@ vErrors.push(err9);
 }
 errors++;
 }
-}
-if(data1.justification !== undefined){
-let data4 = data1.justification;
-if(typeof data4 === "string"){
-if(func1(data4) < 20){
-const err10 = {instancePath:instancePath+"/waiver/" + i0+"/justification",schemaPath:"#/properties/waiver/items/properties/justification/minLength",keyword:"minLength",params:{limit: 20},message:"must NOT have fewer than 20 characters"};
+if(!((data3 === "deferred") || (data3 === "hardware-only"))){
+const err10 = {instancePath:instancePath+"/waiver/" + i0+"/kind",schemaPath:"#/properties/waiver/items/properties/kind/enum",keyword:"enum",params:{allowedValues: schema31.properties.waiver.items.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -154,8 +150,11 @@ vErrors.push(err10);
 errors++;
 }
 }
-else {
-const err11 = {instancePath:instancePath+"/waiver/" + i0+"/justification",schemaPath:"#/properties/waiver/items/properties/justification/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data1.justification !== undefined){
+let data4 = data1.justification;
+if(typeof data4 === "string"){
+if(func1(data4) < 20){
+const err11 = {instancePath:instancePath+"/waiver/" + i0+"/justification",schemaPath:"#/properties/waiver/items/properties/justification/minLength",keyword:"minLength",params:{limit: 20},message:"must NOT have fewer than 20 characters"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -165,11 +164,8 @@ vErrors.push(err11);
 errors++;
 }
 }
-if(data1.expires !== undefined){
-let data5 = data1.expires;
-if(typeof data5 === "string"){
-if(!pattern5.test(data5)){
-const err12 = {instancePath:instancePath+"/waiver/" + i0+"/expires",schemaPath:"#/properties/waiver/items/properties/expires/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"},message:"must match pattern \""+"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"+"\""};
+else {
+const err12 = {instancePath:instancePath+"/waiver/" + i0+"/justification",schemaPath:"#/properties/waiver/items/properties/justification/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -179,8 +175,11 @@ vErrors.push(err12);
 errors++;
 }
 }
-else {
-const err13 = {instancePath:instancePath+"/waiver/" + i0+"/expires",schemaPath:"#/properties/waiver/items/properties/expires/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data1.expires !== undefined){
+let data5 = data1.expires;
+if(typeof data5 === "string"){
+if(!pattern5.test(data5)){
+const err13 = {instancePath:instancePath+"/waiver/" + i0+"/expires",schemaPath:"#/properties/waiver/items/properties/expires/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"},message:"must match pattern \""+"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"+"\""};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -190,11 +189,8 @@ vErrors.push(err13);
 errors++;
 }
 }
-if(data1.plan_step !== undefined){
-let data6 = data1.plan_step;
-if(typeof data6 === "string"){
-if(!pattern6.test(data6)){
-const err14 = {instancePath:instancePath+"/waiver/" + i0+"/plan_step",schemaPath:"#/properties/waiver/items/properties/plan_step/pattern",keyword:"pattern",params:{pattern: "^[0-9]+\\.[0-9]+$"},message:"must match pattern \""+"^[0-9]+\\.[0-9]+$"+"\""};
+else {
+const err14 = {instancePath:instancePath+"/waiver/" + i0+"/expires",schemaPath:"#/properties/waiver/items/properties/expires/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -204,8 +200,10 @@ vErrors.push(err14);
 errors++;
 }
 }
-else {
-const err15 = {instancePath:instancePath+"/waiver/" + i0+"/plan_step",schemaPath:"#/properties/waiver/items/properties/plan_step/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data1.scope !== undefined){
+let data6 = data1.scope;
+if(typeof data6 !== "string"){
+const err15 = {instancePath:instancePath+"/waiver/" + i0+"/scope",schemaPath:"#/properties/waiver/items/properties/scope/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -214,10 +212,8 @@ vErrors.push(err15);
 }
 errors++;
 }
-}
-if(data1.owner !== undefined){
-if(typeof data1.owner !== "string"){
-const err16 = {instancePath:instancePath+"/waiver/" + i0+"/owner",schemaPath:"#/properties/waiver/items/properties/owner/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!((((((((((data6 === "host") || (data6 === "artifacts")) || (data6 === "container")) || (data6 === "vm")) || (data6 === "ssh")) || (data6 === "static")) || (data6 === "unit")) || (data6 === "artifact")) || (data6 === "device")) || (data6 === "hardware"))){
+const err16 = {instancePath:instancePath+"/waiver/" + i0+"/scope",schemaPath:"#/properties/waiver/items/properties/scope/enum",keyword:"enum",params:{allowedValues: schema31.properties.waiver.items.properties.scope.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -227,9 +223,11 @@ vErrors.push(err16);
 errors++;
 }
 }
-}
-else {
-const err17 = {instancePath:instancePath+"/waiver/" + i0,schemaPath:"#/properties/waiver/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data1.plan_step !== undefined){
+let data7 = data1.plan_step;
+if(typeof data7 === "string"){
+if(!pattern6.test(data7)){
+const err17 = {instancePath:instancePath+"/waiver/" + i0+"/plan_step",schemaPath:"#/properties/waiver/items/properties/plan_step/pattern",keyword:"pattern",params:{pattern: "^[0-9]+\\.[0-9]+$"},message:"must match pattern \""+"^[0-9]+\\.[0-9]+$"+"\""};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -239,9 +237,8 @@ vErrors.push(err17);
 errors++;
 }
 }
-}
 else {
-const err18 = {instancePath:instancePath+"/waiver",schemaPath:"#/properties/waiver/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err18 = {instancePath:instancePath+"/waiver/" + i0+"/plan_step",schemaPath:"#/properties/waiver/items/properties/plan_step/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -251,14 +248,75 @@ vErrors.push(err18);
 errors++;
 }
 }
-}
-else {
-const err19 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data1.last_board_run !== undefined){
+let data8 = data1.last_board_run;
+if(typeof data8 === "string"){
+if(func1(data8) < 5){
+const err19 = {instancePath:instancePath+"/waiver/" + i0+"/last_board_run",schemaPath:"#/properties/waiver/items/properties/last_board_run/minLength",keyword:"minLength",params:{limit: 5},message:"must NOT have fewer than 5 characters"};
 if(vErrors === null){
 vErrors = [err19];
 }
 else {
 vErrors.push(err19);
+}
+errors++;
+}
+}
+else {
+const err20 = {instancePath:instancePath+"/waiver/" + i0+"/last_board_run",schemaPath:"#/properties/waiver/items/properties/last_board_run/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+if(data1.owner !== undefined){
+if(typeof data1.owner !== "string"){
+const err21 = {instancePath:instancePath+"/waiver/" + i0+"/owner",schemaPath:"#/properties/waiver/items/properties/owner/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+}
+else {
+const err22 = {instancePath:instancePath+"/waiver/" + i0,schemaPath:"#/properties/waiver/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+}
+else {
+const err23 = {instancePath:instancePath+"/waiver",schemaPath:"#/properties/waiver/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+}
+else {
+const err24 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
 }
 errors++;
 }
