@@ -1,4 +1,4 @@
-# AtomicNix U-Boot boot script (U-Boot 2025.x, hush shell).
+# AtomicNix U-Boot boot script (U-Boot 2026.x, hush shell).
 #
 # The RAUC bootmeth of U-Boot (CONFIG_BOOTMETH_RAUC, partitions "1,2 3,4") runs first:
 # it picks the first slot in BOOT_ORDER whose BOOT_<slot>_LEFT is above zero,
@@ -61,11 +61,18 @@ if test -z "${raucargs}"; then
   fi
 fi
 
+# Board facts the environment may override (the Rock64 values are the defaults):
+# atomicnix_console (kernel console), atomicnix_rootdisk (Linux name of the boot
+# disk, the root partition number is appended) and atomicnix_extra_args (appended
+# to the command line). The QEMU twin sets them in its environment.
+if test -z "${atomicnix_console}"; then setenv atomicnix_console ttyS2,1500000; fi
+if test -z "${atomicnix_rootdisk}"; then setenv atomicnix_rootdisk "/dev/mmcblk${devnum}p"; fi
+
 if test "${atomicnix_ok}" = "1"; then
-  setenv atomicnix_lowerdev "/dev/mmcblk${devnum}p${distro_rootpart}"
+  setenv atomicnix_lowerdev "${atomicnix_rootdisk}${distro_rootpart}"
   setenv atomicnix_part "${devnum}:${distro_bootpart}"
   echo "AtomicNix: ${raucargs} boot=${devtype} ${atomicnix_part} lowerdev=${atomicnix_lowerdev}"
-  setenv bootargs "console=ttyS2,1500000 earlycon root=fstab ${raucargs} atomicnix.lowerdev=${atomicnix_lowerdev} rootwait panic=10"
+  setenv bootargs "console=${atomicnix_console} earlycon root=fstab ${raucargs} atomicnix.lowerdev=${atomicnix_lowerdev} rootwait panic=10 ${atomicnix_extra_args}"
   echo "AtomicNix: bootargs ${bootargs}"
   load ${devtype} ${atomicnix_part} ${kernel_addr_r} Image || setenv atomicnix_ok 0
 fi
