@@ -24,10 +24,14 @@ UBOOT_TARBALL_SHA256=d159e04bafffef47b3f34ee0abce720322547995a6f5d4b8e31b56e0c49
 UBOOT_GIT=https://source.denx.de/u-boot/u-boot.git
 CROSS=${ATOMICNIX_UBOOT_CROSS:-aarch64-linux-gnu-}
 fragments=("$repo/nix/uboot/rauc.config" "$here/uboot/qemu-arm64.config")
+# the twin's board variables become part of U-Boot's compiled default env (a blank
+# or corrupted env falls back to them, as the Rock64 falls back to boot.cmd's
+# defaults); the slot counters do not: those the RAUC boot method creates itself
+env_additions=$here/uboot/env-arm64.txt
 
 tarball=${ATOMICNIX_UBOOT_TARBALL:-$repo/../shared/vendor/u-boot-$UBOOT_VERSION.tar.zst}
 command -v "${CROSS}gcc" >/dev/null || die "${CROSS}gcc not found (apt-get install gcc-aarch64-linux-gnu; scripts/setup.sh installs it)"
-key=$( { echo "$UBOOT_COMMIT $UBOOT_TARBALL_SHA256"; "${CROSS}gcc" --version | head -1; cat "${fragments[@]}" "$0"; } | sha256sum | cut -c1-16)
+key=$( { echo "$UBOOT_COMMIT $UBOOT_TARBALL_SHA256"; "${CROSS}gcc" --version | head -1; cat "${fragments[@]}" "$env_additions" "$0"; } | sha256sum | cut -c1-16)
 [ "${1:-}" = --print-key ] && { echo "$key"; exit 0; }
 out=$cache/uboot-arm64-$key
 if [ -f "$out/u-boot.bin" ]; then
@@ -58,6 +62,7 @@ else
   echo "git $UBOOT_COMMIT" > "$tmp/source"
 fi
 
+{ echo; echo "/* the AtomicNix twin (twin/uboot/env-arm64.txt) */"; grep -v -e '^#' -e '^[[:space:]]*$' -e '^BOOT_' "$env_additions"; } >> "$src/board/emulation/qemu-arm/qemu-arm.env"
 say "U-Boot: configure (qemu_arm64_defconfig + ${fragments[*]##*/})"
 make -s -C "$src" CROSS_COMPILE="$CROSS" qemu_arm64_defconfig >&2
 cat "${fragments[@]}" >> "$src/.config"

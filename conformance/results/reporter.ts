@@ -24,6 +24,7 @@ function testEvent(runId: string, test: TestCase): TestEvent {
     durationMs: Math.round(test.diagnostic()?.duration ?? 0),
     errors,
     ...(note ? { skipReason: note } : {}),
+    ...(meta.observations !== undefined ? { observations: meta.observations } : {}),
   };
 }
 
