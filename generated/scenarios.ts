@@ -613,7 +613,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:19"
+    "source": "specs/boot-rollback/spec.md:20"
   },
   "boot.install-order.env": {
     "title": "Boot order after install",
@@ -622,7 +622,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "level": "device",
     "status": "implemented",
     "planStep": "7.2",
-    "source": "specs/boot-rollback/spec.md:35"
+    "source": "specs/boot-rollback/spec.md:36"
   },
   "boot.mark-good.reboots": {
     "title": "Committed slot survives repeated reboots",
@@ -630,7 +630,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:52"
+    "source": "specs/boot-rollback/spec.md:53"
   },
   "boot.no-fallback.unprovisioned": {
     "title": "Unprovisioned device survives power cycles",
@@ -638,7 +638,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:69"
+    "source": "specs/boot-rollback/spec.md:70"
   },
   "boot.rollback.health-failure": {
     "title": "Failing update rolls back to A",
@@ -646,7 +646,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:86"
+    "source": "specs/boot-rollback/spec.md:87"
   },
   "boot.rollback.board": {
     "title": "Corrupted rootfs-b on the board",
@@ -655,7 +655,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "level": "hardware",
     "status": "implemented",
     "planStep": "7.3",
-    "source": "specs/boot-rollback/spec.md:96"
+    "source": "specs/boot-rollback/spec.md:97"
   },
   "boot.power-cut.mid-install": {
     "title": "Crash while writing rootfs-b",
@@ -663,7 +663,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:114"
+    "source": "specs/boot-rollback/spec.md:115"
   },
   "boot.script.cmdline": {
     "title": "Command line names the selected slot",
@@ -671,7 +671,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:132"
+    "source": "specs/boot-rollback/spec.md:135"
   },
   "boot.script.u-boot-run": {
     "title": "boot.scr runs in a real U-Boot",
@@ -679,7 +679,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "artifact",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:141"
+    "source": "specs/boot-rollback/spec.md:144"
   },
   "boot.fw-env.config": {
     "title": "fw_env.config addresses the SPI env",
@@ -687,7 +687,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "artifact",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:158"
+    "source": "specs/boot-rollback/spec.md:161"
   },
   "boot.env-seed.blank": {
     "title": "Blank environment gets seeded",
@@ -695,7 +695,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:173"
+    "source": "specs/boot-rollback/spec.md:178"
   },
   "boot.env-seed.power-loss": {
     "title": "Power loss while the environment is written",
@@ -703,7 +703,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "hardware",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:182"
+    "source": "specs/boot-rollback/spec.md:187"
   },
   "boot.lifecycle-log.rollback": {
     "title": "Rollback is logged",
@@ -711,7 +711,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:199"
+    "source": "specs/boot-rollback/spec.md:204"
   },
   "boot.usb-recovery.ums": {
     "title": "Reset button exposes the eMMC",
@@ -719,7 +719,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "hardware",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:215"
+    "source": "specs/boot-rollback/spec.md:220"
   },
   "console.bind.custom-subnet": {
     "title": "Console follows a custom subnet",
