@@ -388,7 +388,8 @@ export class VmTarget extends TargetBase {
     this.options.log?.(`boot ${record.n}: U-Boot booted slot ${record.slot} ("${cycle.triesBefore} of 3 tries left")`);
     if (wait === "none") return record;
     try {
-      await this.connectShell(join(this.options.workDir, "shell.sock"), 180_000, () => this.bootGone(record, index));
+      // a first boot on a loaded 2-core host reached systemd's generators after 130 s
+      await this.connectShell(join(this.options.workDir, "shell.sock"), 480_000, () => this.bootGone(record, index));
     } catch (e) {
       if (!(await this.ubootEmulatorFault(record, index))) throw e;
       return this.nextUbootBoot(wait);
@@ -541,6 +542,7 @@ export class VmTarget extends TargetBase {
 
   private async execNow(command: string, options: ExecOptions): Promise<ExecResult> {
     if (!this.shell) throw new Error("VM is not running");
+    const shell = this.shell;
     const tag = `__AN_${Math.random().toString(36).slice(2)}__`;
     const b64 = Buffer.from(command).toString("base64");
     const input = options.input !== undefined ? Buffer.from(options.input).toString("base64") : "";
@@ -564,6 +566,7 @@ export class VmTarget extends TargetBase {
         return { code: Number(m[1]), stdout: out.replace(/\n\n$/, "\n").replace(/^\n$/, ""), stderr: errText.replace(/\n$/, "") };
       }
       if (!this.qemu) throw new Error(`QEMU exited while a command ran: ${command}`);
+      if (this.shell !== shell) throw new Error(`the guest reset while a command ran: ${command}`);
       await sleep(50);
     }
     throw new Error(`timed out after ${options.timeoutMs ?? 60_000} ms: ${command}`);
