@@ -110,5 +110,5 @@ prune() { # stage-prefix current-dir
 prune "base-$arch" ""
 prune "root-$arch" "$rootdir"
 prune "image-$arch" "$imgdir"
-[ -n "$uboot_dir" ] && prune uboot-arm64 "$uboot_dir"
+if [ -n "$uboot_dir" ]; then prune uboot-arm64 "$uboot_dir"; fi
 say "twin ready in $((SECONDS - t0)) s: $cache/current-$arch.json"
