@@ -195,22 +195,16 @@ export class VmTarget extends TargetBase {
     const append = `console=${machine.console} root=fstab rauc.slot=${choice.slot} atomicnix.lowerdev=/dev/vda${rootPart} net.ifnames=0 atomicnix.twin.test-shell=1 panic=10`;
     const t0 = Date.now();
     this.killedByHarness = false;
-    const child = spawn(machine.binary, [
+    this.spawnQemu(machine.binary, [
       ...machine.args, "-smp", "2", "-m", String(this.options.memoryMiB ?? 1024),
       "-nographic", "-nodefaults", "-no-reboot",
       "-serial", `file:${this.serialPath}`,
       "-qmp", `unix:${qmpSock},server=on,wait=off`,
       "-kernel", join(dir, "Image"), "-initrd", join(dir, "initrd"), "-append", append,
       "-drive", `file=${this.disk},format=raw,if=virtio,cache=unsafe`,
-      "-device", "virtio-serial", "-chardev", `socket,id=shell,path=${sock},server=on,wait=off`, "-device", "virtconsole,chardev=shell",
-      "-device", "i6300esb", "-action", "watchdog=reset",
-      ...this.networkArgs(),
-      ...(this.options.share ? ["-virtfs", `local,path=${this.options.share},mount_tag=host,security_model=none,readonly=on`] : []),
-    ], { stdio: ["ignore", "pipe", "pipe"] });
-    child.stderr!.on("data", (d: Buffer) => (this.qemuStderr += d.toString()));
-    this.qemu = child;
-    this.exited = new Promise((r) => child.on("exit", () => r()));
-    void this.exited.then(() => this.onExit(record));
+      ...this.deviceArgs(sock),
+    ]);
+    void this.exited!.then(() => this.onExit(record));
     this.qmp = await QmpClient.connect(qmpSock, 20_000);
     record.events = this.qmp.events;
     if (wait === "none") return record;
@@ -283,7 +277,7 @@ export class VmTarget extends TargetBase {
     this.killedByHarness = false;
     // One disk, two views: U-Boot's RAUC boot method reads only MMC (the SD card),
     // Linux uses virtio-blk (module_blacklist=sdhci_pci in the env's extra args).
-    const child = spawn(machine.binary, [
+    this.spawnQemu(machine.binary, [
       ...machine.args, "-smp", "2", "-m", String(this.options.memoryMiB ?? 1024),
       "-nographic", "-nodefaults", "-bios", this.options.bios!,
       "-serial", `file:${this.serialPath}`,
@@ -292,15 +286,9 @@ export class VmTarget extends TargetBase {
       "-blockdev", "driver=raw,file=f0,node-name=disk0",
       "-device", "sdhci-pci", "-device", "sd-card,drive=disk0",
       "-device", "virtio-blk-pci,drive=disk0,share-rw=on",
-      "-device", "virtio-serial", "-chardev", `socket,id=shell,path=${sock},server=on,wait=off`, "-device", "virtconsole,chardev=shell",
-      "-device", "i6300esb", "-action", "watchdog=reset",
-      ...this.networkArgs(),
-      ...(this.options.share ? ["-virtfs", `local,path=${this.options.share},mount_tag=host,security_model=none,readonly=on`] : []),
-    ], { stdio: ["ignore", "pipe", "pipe"] });
-    child.stderr!.on("data", (d: Buffer) => (this.qemuStderr += d.toString()));
-    this.qemu = child;
-    this.exited = new Promise((r) => child.on("exit", () => r()));
-    void this.exited.then(() => this.onUbootQemuExit());
+      ...this.deviceArgs(sock),
+    ]);
+    void this.exited!.then(() => this.onUbootQemuExit());
     this.watcher = setInterval(() => this.watchConsole(), 100);
     return QmpClient.connect(qmpSock, 20_000).then((qmp) => {
       this.qmp = qmp;
@@ -435,6 +423,23 @@ export class VmTarget extends TargetBase {
     this.boots.pop();
     this.options.log?.(`boot ${record.n}: emulator fault before /init (${c.panic.trim()}); power cut, ${variable} restored to ${record.leftBefore}, powering on again`);
     return true;
+  }
+
+  /** the test shell's virtio console, the watchdog, the NICs and the 9p share: the same on both boot paths */
+  private deviceArgs(sock: string): string[] {
+    return [
+      "-device", "virtio-serial", "-chardev", `socket,id=shell,path=${sock},server=on,wait=off`, "-device", "virtconsole,chardev=shell",
+      "-device", "i6300esb", "-action", "watchdog=reset",
+      ...this.networkArgs(),
+      ...(this.options.share ? ["-virtfs", `local,path=${this.options.share},mount_tag=host,security_model=none,readonly=on`] : []),
+    ];
+  }
+
+  private spawnQemu(binary: string, args: string[]): void {
+    const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
+    child.stderr!.on("data", (d: Buffer) => (this.qemuStderr += d.toString()));
+    this.qemu = child;
+    this.exited = new Promise((r) => child.on("exit", () => r()));
   }
 
   private networkArgs(): string[] {
