@@ -327,11 +327,7 @@ export class VmTarget extends TargetBase {
       record.endedAt = Date.now();
       this.options.log?.(`boot ${record.n}: ended (${record.end})`);
     }
-    this.qmp?.close();
-    this.qmp = undefined;
-    this.shell?.destroy();
-    this.shell = undefined;
-    this.qemu = undefined;
+    this.releaseQemu();
   }
 
   /**
@@ -435,6 +431,15 @@ export class VmTarget extends TargetBase {
     ];
   }
 
+  /** QEMU is gone: drop its QMP connection and the test shell */
+  private releaseQemu(): void {
+    this.qmp?.close();
+    this.qmp = undefined;
+    this.shell?.destroy();
+    this.shell = undefined;
+    this.qemu = undefined;
+  }
+
   private spawnQemu(binary: string, args: string[]): void {
     const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
     child.stderr!.on("data", (d: Buffer) => (this.qemuStderr += d.toString()));
@@ -466,11 +471,7 @@ export class VmTarget extends TargetBase {
     else record.end = "exited";
     record.endedAt = Date.now();
     this.options.log?.(`boot ${record.n}: ended (${record.end})`);
-    this.qmp?.close();
-    this.qmp = undefined;
-    this.shell?.destroy();
-    this.shell = undefined;
-    this.qemu = undefined;
+    this.releaseQemu();
   }
 
   /**
