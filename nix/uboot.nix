@@ -4,8 +4,8 @@
 # Outputs idbloader.img and u-boot.itb for build-image.sh.
 #
 # The Kconfig lines are plain files shared with the twin's U-Boot
-# (twin/build-uboot.sh): uboot/rauc.config (boot order, partitions, tries,
-# bootmeths=rauc) and uboot/rock64.config (the board). nixpkgs 25.11's ubootRock64
+# (twin/build-uboot.sh): scripts/uboot-rauc.config (boot order, partitions, tries,
+# bootmeths=rauc) and scripts/uboot-rock64.config (the board). nixpkgs 25.11's ubootRock64
 # is 2025.10, whose RAUC boot method rejects squashfs roots and a fresh flash
 # without partitions 3 and 4 (fixed upstream by 2026.01): the source is the same
 # U-Boot release the twin builds, pinned by its tag's commit.
@@ -20,7 +20,7 @@ let
   };
 in
 (ubootRock64.override {
-  extraConfig = builtins.readFile ./uboot/rauc.config + builtins.readFile ./uboot/rock64.config;
+  extraConfig = builtins.readFile ./scripts/uboot-rauc.config + builtins.readFile ./scripts/uboot-rock64.config;
 }).overrideAttrs
   (_: {
     inherit version src;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the twin's U-Boot (qemu_arm64_defconfig + nix/uboot/rauc.config +
+# Builds the twin's U-Boot (qemu_arm64_defconfig + nix/scripts/uboot-rauc.config +
 # twin/uboot/qemu-arm64.config) with Debian's aarch64 cross compiler, cached under
 # $ATOMICNIX_TWIN_CACHE/uboot-arm64-<key>, and prints that directory. It holds
 # u-boot.bin (QEMU's -bios), u-boot-initial-env (U-Boot's compiled default env,
@@ -23,7 +23,7 @@ UBOOT_COMMIT=ece349ade2973e220f524ce59e59711cc919263f
 UBOOT_TARBALL_SHA256=d159e04bafffef47b3f34ee0abce720322547995a6f5d4b8e31b56e0c4922e0e
 UBOOT_GIT=https://source.denx.de/u-boot/u-boot.git
 CROSS=${ATOMICNIX_UBOOT_CROSS:-aarch64-linux-gnu-}
-fragments=("$repo/nix/uboot/rauc.config" "$here/uboot/qemu-arm64.config")
+fragments=("$repo/nix/scripts/uboot-rauc.config" "$here/uboot/qemu-arm64.config")
 # the twin's board variables become part of U-Boot's compiled default env (a blank
 # or corrupted env falls back to them, as the Rock64 falls back to boot.cmd's
 # defaults); the slot counters do not: those the RAUC boot method creates itself

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 
 /**
  * The RAUC settings of the Rock64's U-Boot (nix/uboot.nix) and of the twin's
- * (twin/build-uboot.sh) are one file, nix/uboot/rauc.config; the board fragments
+ * (twin/build-uboot.sh) are one file, nix/scripts/uboot-rauc.config; the board fragments
  * may not change them, and the facts that live elsewhere (RAUC's slots, the env
  * locations of fw_env.config, the twin's env) agree with it.
  */
@@ -23,18 +23,18 @@ function kconfig(text: string): Map<string, string> {
   return out;
 }
 
-const rauc = kconfig(read("nix/uboot/rauc.config"));
-const rock64 = kconfig(read("nix/uboot/rock64.config"));
+const rauc = kconfig(read("nix/scripts/uboot-rauc.config"));
+const rock64 = kconfig(read("nix/scripts/uboot-rock64.config"));
 const twin = kconfig(read("twin/uboot/qemu-arm64.config"));
 const unquote = (v: string | undefined) => v?.replace(/^"(.*)"$/, "$1");
 
 describe("U-Boot RAUC settings shared by the Rock64 and the twin", () => {
-  it("both builds merge nix/uboot/rauc.config", () => {
+  it("both builds merge nix/scripts/uboot-rauc.config", () => {
     const nix = read("nix/uboot.nix");
-    expect(nix).toMatch(/builtins\.readFile \.\/uboot\/rauc\.config/);
-    expect(nix).toMatch(/builtins\.readFile \.\/uboot\/rock64\.config/);
+    expect(nix).toMatch(/builtins\.readFile \.\/scripts\/uboot-rauc\.config/);
+    expect(nix).toMatch(/builtins\.readFile \.\/scripts\/uboot-rock64\.config/);
     const script = read("twin/build-uboot.sh");
-    expect(script).toMatch(/fragments=\("\$repo\/nix\/uboot\/rauc\.config" "\$here\/uboot\/qemu-arm64\.config"\)/);
+    expect(script).toMatch(/fragments=\("\$repo\/nix\/scripts\/uboot-rauc\.config" "\$here\/uboot\/qemu-arm64\.config"\)/);
   });
 
   it("both are U-Boot 2026.07 at the same commit (2026.01 or later: squashfs roots, fresh flashes)", () => {
