@@ -9,6 +9,8 @@ declare module "vitest" {
     scenario?: string;
     targets?: string[];
     level?: string;
+    /** what the target observed during the test (e.g. the VM's boots with U-Boot's console lines), kept in the evidence */
+    observations?: unknown;
   }
 }
 

@@ -697,7 +697,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:19"
+    "source": "specs/boot-rollback/spec.md:20"
   },
   "boot.install-order.env": {
     "title": "Boot order after install",
@@ -706,7 +706,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "level": "device",
     "status": "implemented",
     "planStep": "7.2",
-    "source": "specs/boot-rollback/spec.md:35"
+    "source": "specs/boot-rollback/spec.md:36"
   },
   "boot.mark-good.reboots": {
     "title": "Committed slot survives repeated reboots",
@@ -714,7 +714,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:52"
+    "source": "specs/boot-rollback/spec.md:53"
   },
   "boot.no-fallback.unprovisioned": {
     "title": "Unprovisioned device survives power cycles",
@@ -722,7 +722,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:69"
+    "source": "specs/boot-rollback/spec.md:70"
   },
   "boot.rollback.health-failure": {
     "title": "Failing update rolls back to A",
@@ -730,7 +730,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:86"
+    "source": "specs/boot-rollback/spec.md:87"
   },
   "boot.rollback.board": {
     "title": "Corrupted rootfs-b on the board",
@@ -739,7 +739,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "level": "hardware",
     "status": "implemented",
     "planStep": "7.3",
-    "source": "specs/boot-rollback/spec.md:96"
+    "source": "specs/boot-rollback/spec.md:97"
   },
   "boot.power-cut.mid-install": {
     "title": "Crash while writing rootfs-b",
@@ -747,7 +747,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:114"
+    "source": "specs/boot-rollback/spec.md:115"
   },
   "boot.script.cmdline": {
     "title": "Command line names the selected slot",
@@ -755,7 +755,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:132"
+    "source": "specs/boot-rollback/spec.md:135"
   },
   "boot.script.u-boot-run": {
     "title": "boot.scr runs in a real U-Boot",
@@ -763,7 +763,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "artifact",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:141"
+    "source": "specs/boot-rollback/spec.md:144"
   },
   "boot.fw-env.config": {
     "title": "fw_env.config addresses the SPI env",
@@ -771,7 +771,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "artifact",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:158"
+    "source": "specs/boot-rollback/spec.md:161"
   },
   "boot.env-seed.blank": {
     "title": "Blank environment gets seeded",
@@ -779,7 +779,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:173"
+    "source": "specs/boot-rollback/spec.md:178"
   },
   "boot.env-seed.power-loss": {
     "title": "Power loss while the environment is written",
@@ -787,7 +787,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "hardware",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:182"
+    "source": "specs/boot-rollback/spec.md:187"
   },
   "boot.lifecycle-log.rollback": {
     "title": "Rollback is logged",
@@ -795,7 +795,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:199"
+    "source": "specs/boot-rollback/spec.md:204"
   },
   "boot.usb-recovery.ums": {
     "title": "Reset button exposes the eMMC",
@@ -803,7 +803,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "hardware",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:215"
+    "source": "specs/boot-rollback/spec.md:220"
   },
   "console.bind.custom-subnet": {
     "title": "Console follows a custom subnet",

@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use (real tools, never stand-ins).
-APT_PACKAGES=(git ca-certificates openssl iproute2 nftables dnsmasq chrony rauc rauc-service dbus openssh-client zstd squashfs-tools dosfstools mtools fdisk u-boot-tools libubootenv-tool attr chromium nmap isc-dhcp-client bind9-dnsutils iputils-ping qemu-system-arm u-boot-qemu mmdebstrap systemd-container qemu-system-x86 busybox-static f2fs-tools nix-bin cpio rsyslog strace curl socat e2fsprogs neovim)
+APT_PACKAGES=(git ca-certificates openssl iproute2 nftables dnsmasq chrony rauc rauc-service dbus openssh-client zstd squashfs-tools dosfstools mtools fdisk u-boot-tools libubootenv-tool attr chromium nmap isc-dhcp-client bind9-dnsutils iputils-ping qemu-system-arm u-boot-qemu mmdebstrap systemd-container qemu-system-x86 busybox-static f2fs-tools nix-bin cpio rsyslog strace curl socat e2fsprogs neovim
+  # the twin's U-Boot (twin/build-uboot.sh) and its arm64 root (qemu-user through binfmt)
+  gcc-aarch64-linux-gnu make bison flex bc libssl-dev python3-dev python3-setuptools python3-pyelftools swig libgnutls28-dev uuid-dev qemu-user-static binfmt-support arch-test)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -38,15 +38,32 @@ if [ "$root_only" = 1 ]; then
   exit 0
 fi
 
-img_key=$( { echo "$key $level"; cat "$here/build-initrd.sh" "$here/initrd-init" "$here/build.sh" "$here/kernel-image.sh" "$repo"/nix/scripts/build-{squashfs,boot-vfat,image,rauc-bundle}.sh; } | sha256sum | cut -c1-16)
+# arm64 boots through a real U-Boot (twin/build-uboot.sh) running boot.scr; amd64
+# still boots its kernel directly (the VM driver's -kernel path).
+uboot_dir="" uboot_key=""
+if [ "$arch" = arm64 ]; then
+  uboot_dir=$(bash "$here/build-uboot.sh")
+  uboot_key=$(basename "$uboot_dir")
+fi
+img_key=$( { echo "$key $level $uboot_key"; cat "$here/build-initrd.sh" "$here/initrd-init" "$here/build.sh" "$here/kernel-image.sh" ${uboot_key:+"$here/uboot/env-arm64.txt"} "$repo"/nix/scripts/build-{squashfs,boot-vfat,image,rauc-bundle}.sh "$repo"/nix/scripts/{compile-boot-script.sh,boot.cmd}; } | sha256sum | cut -c1-16)
 imgdir=$cache/image-$arch-$img_key
 if [ ! -f "$imgdir/twin.img" ]; then
   tmp=$imgdir.tmp.$$
   rm -rf -- "$tmp"; mkdir -p "$tmp"
   trap 'rm -rf -- "$tmp"' EXIT
   kernel=$(ls "$root"/boot/vmlinuz-* | head -1)
+  boot_extra=()
   if [ "$arch" = arm64 ]; then
     bash "$here/kernel-image.sh" "$kernel" "$tmp/vmlinuz"
+    # U-Boot reads the SD card by programmed I/O: the 38 MB raw Image takes 6-16 s,
+    # gzip-compressed (booti unpacks it, env kernel_comp_*) 5-7 s to "Starting kernel".
+    gzip -n -6 -c "$tmp/vmlinuz" > "$tmp/Image.gz"
+    # What nix/boot-script.nix passes from the NixOS configuration (init= and
+    # boot.kernelParams); the console and twin-only words come from the env
+    # (twin/uboot/env-arm64.txt).
+    twin_kernel_params="init=/sbin/init panic=10"
+    bash "$repo/nix/scripts/compile-boot-script.sh" "$repo/nix/scripts/boot.cmd" "$tmp/boot.scr" --arch arm64 --build-id "twin-$img_key" --kernel-params "$twin_kernel_params" --cmd-out "$tmp/boot.cmd" >&2
+    boot_extra=(--boot-scr "$tmp/boot.scr")
   else
     cp "$kernel" "$tmp/vmlinuz"
   fi
@@ -56,8 +73,17 @@ if [ ! -f "$imgdir/twin.img" ]; then
   s=$SECONDS
   bash "$repo/nix/scripts/build-squashfs.sh" "$root" "$tmp/rootfs.squashfs" --level "$level" --owners keep >&2
   say "squashfs done in $((SECONDS - s)) s ($(du -h "$tmp/rootfs.squashfs" | cut -f1))"
-  bash "$repo/nix/scripts/build-boot-vfat.sh" "$tmp/boot.vfat" --kernel "$tmp/vmlinuz" --initrd "$tmp/initrd" >&2
-  printf 'BOOT_ORDER=A B\nBOOT_A_LEFT=3\nBOOT_B_LEFT=3\n' > "$tmp/uboot-env.txt"
+  if [ "$arch" = arm64 ]; then
+    bash "$repo/nix/scripts/build-boot-vfat.sh" "$tmp/boot.vfat" --kernel "$tmp/Image.gz" --initrd "$tmp/initrd" "${boot_extra[@]}" >&2
+    # U-Boot's own default env with the twin's variables over it (a saved env
+    # replaces the compiled defaults entirely; without them there is no bootcmd).
+    ours=$(grep -v '^#' "$here/uboot/env-arm64.txt" | grep -v '^[[:space:]]*$')
+    awk -F= 'NR == FNR { ours[$1] = 1; next } !($1 in ours)' <(printf '%s\n' "$ours") "$uboot_dir/u-boot-initial-env" > "$tmp/uboot-env.txt"
+    printf '%s\n' "$ours" >> "$tmp/uboot-env.txt"
+  else
+    bash "$repo/nix/scripts/build-boot-vfat.sh" "$tmp/boot.vfat" --kernel "$tmp/vmlinuz" --initrd "$tmp/initrd" >&2
+    printf 'BOOT_ORDER=A B\nBOOT_A_LEFT=3\nBOOT_B_LEFT=3\n' > "$tmp/uboot-env.txt"
+  fi
   bash "$repo/nix/scripts/build-image.sh" "$tmp/twin.img" --boot-vfat "$tmp/boot.vfat" --rootfs "$tmp/rootfs.squashfs" \
     --uboot-env "$tmp/uboot-env.txt" --env-offset 0x100000 --env-size 0x4000 >&2
   version=$(cat "$root/etc/atomicnix/version")
@@ -72,7 +98,7 @@ if [ ! -f "$imgdir/twin.img" ]; then
 else
   say "image cached: $imgdir"
 fi
-pointer "{\"arch\":\"$arch\",\"key\":\"$key\",\"root\":\"$root\",\"certs\":\"$cache/dev-certs\",\"kernel\":\"$imgdir/vmlinuz\",\"initrd\":\"$imgdir/initrd\",\"bootVfat\":\"$imgdir/boot.vfat\",\"rootfs\":\"$imgdir/rootfs.squashfs\",\"image\":\"$imgdir/twin.img\",\"bundle\":\"$imgdir/twin.raucb\",\"version\":\"$(cat "$root/etc/atomicnix/version")\",\"imageSha256\":\"$(cat "$imgdir/twin.img.sha256")\"}"
+pointer "{\"arch\":\"$arch\",\"key\":\"$key\",\"root\":\"$root\",\"certs\":\"$cache/dev-certs\",\"kernel\":\"$imgdir/vmlinuz\",\"initrd\":\"$imgdir/initrd\",\"bootVfat\":\"$imgdir/boot.vfat\",\"rootfs\":\"$imgdir/rootfs.squashfs\",\"image\":\"$imgdir/twin.img\",\"bundle\":\"$imgdir/twin.raucb\",\"version\":\"$(cat "$root/etc/atomicnix/version")\",\"imageSha256\":\"$(cat "$imgdir/twin.img.sha256")\"${uboot_dir:+,\"uboot\":\"$uboot_dir/u-boot.bin\",\"ubootEnv\":\"$imgdir/uboot-env.txt\"}}"
 # Keep the cache bounded (an image stage is ~1.7 GB): per stage and architecture the
 # current build and the newest other one stay (a suite may still run on it; bases:
 # the two newest), older ones go.
@@ -88,4 +114,5 @@ prune() { # stage-prefix current-dir
 prune "base-$arch" ""
 prune "root-$arch" "$rootdir"
 prune "image-$arch" "$imgdir"
+if [ -n "$uboot_dir" ]; then prune uboot-arm64 "$uboot_dir"; fi
 say "twin ready in $((SECONDS - t0)) s: $cache/current-$arch.json"

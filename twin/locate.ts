@@ -22,6 +22,9 @@ export interface TwinBuild {
   version?: string;
   rootfs?: string;
   certs?: string;
+  /** arm64: the twin's U-Boot (QEMU -bios) and the env text written into the image */
+  uboot?: string;
+  ubootEnv?: string;
 }
 
 export function twinCache(env: NodeJS.ProcessEnv = process.env): string {

@@ -13,6 +13,8 @@ export interface TestEvent {
   durationMs: number;
   errors: string[];
   skipReason?: string;
+  /** the target's own record of what happened during the test (TaskMeta.observations) */
+  observations?: unknown;
 }
 
 export interface RunStartEvent {

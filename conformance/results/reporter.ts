@@ -34,6 +34,7 @@ function testEvent(runId: string, test: TestCase, setupErrors: readonly string[]
     durationMs: Math.round(test.diagnostic()?.duration ?? 0),
     errors,
     ...(note ? { skipReason: note } : {}),
+    ...(meta.observations !== undefined ? { observations: meta.observations } : {}),
   };
 }
 

@@ -2,8 +2,11 @@ import { readFileSync } from "node:fs";
 import { walk, type NixNode } from "./nix-ast.js";
 import { configurationModules, definitionsAt, type Finding, type NixRepo } from "./nix-repo.js";
 
-/** The words boot.cmd adds for the slot U-Boot's RAUC bootmeth picked. */
-const SLOT_WORDS = [/^root=fstab$/, /^\$\{raucargs\}$/, /^atomicnix\.lowerdev=\$\{atomicnix_lowerdev\}$/, /^rootwait$/];
+/**
+ * The words boot.cmd adds for the slot U-Boot's RAUC bootmeth picked, and the board
+ * overrides a lab's environment may set (empty on a Rock64, whose env sets none).
+ */
+const SLOT_WORDS = [/^root=fstab$/, /^\$\{raucargs\}$/, /^atomicnix\.lowerdev=\$\{atomicnix_lowerdev\}$/, /^rootwait$/, /^\$\{atomicnix_console_arg\}$/, /^\$\{atomicnix_extra_args\}$/];
 const PARAMS_VAR = "${atomicnix_kernel_params}";
 
 /** boot.kernelParams of the rock64 modules, where they are literal strings. */

@@ -1,4 +1,4 @@
-# AtomicNix U-Boot boot script (U-Boot 2025.x, hush shell).
+# AtomicNix U-Boot boot script (U-Boot 2026.x, hush shell).
 #
 # The RAUC bootmeth of U-Boot (CONFIG_BOOTMETH_RAUC, partitions "1,2 3,4") runs first:
 # it picks the first slot in BOOT_ORDER whose BOOT_<slot>_LEFT is above zero,
@@ -68,11 +68,21 @@ if test -z "${raucargs}"; then
   fi
 fi
 
+# Board facts the environment may override; the defaults are the Rock64 values:
+# atomicnix_rootdisk (Linux name of the boot disk, the root partition number is
+# appended; default the eMMC/SD name U-Boot booted from), atomicnix_console (a
+# console= added after the configuration's own, which names the Rock64 UART) and
+# atomicnix_extra_args (appended to the command line). The QEMU twin sets them in
+# its environment; the Rock64 sets none.
+if test -z "${atomicnix_rootdisk}"; then setenv atomicnix_rootdisk "/dev/mmcblk${devnum}p"; fi
+setenv atomicnix_console_arg
+if test -n "${atomicnix_console}"; then setenv atomicnix_console_arg "console=${atomicnix_console}"; fi
+
 if test "${atomicnix_ok}" = "1"; then
-  setenv atomicnix_lowerdev "/dev/mmcblk${devnum}p${distro_rootpart}"
+  setenv atomicnix_lowerdev "${atomicnix_rootdisk}${distro_rootpart}"
   setenv atomicnix_part "${devnum}:${distro_bootpart}"
   echo "AtomicNix: ${raucargs} boot=${devtype} ${atomicnix_part} lowerdev=${atomicnix_lowerdev}"
-  setenv bootargs "${atomicnix_kernel_params} root=fstab ${raucargs} atomicnix.lowerdev=${atomicnix_lowerdev} rootwait"
+  setenv bootargs "${atomicnix_kernel_params} root=fstab ${raucargs} atomicnix.lowerdev=${atomicnix_lowerdev} rootwait ${atomicnix_console_arg} ${atomicnix_extra_args}"
   echo "AtomicNix: bootargs ${bootargs}"
   load ${devtype} ${atomicnix_part} ${kernel_addr_r} Image || setenv atomicnix_ok 0
 fi

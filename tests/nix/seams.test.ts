@@ -25,9 +25,9 @@ scenario("build.nix-definition.kernel-cmdline", onHost, () => {
   const shipped = mutated("nix/scripts/boot.cmd", "${atomicnix_kernel_params} root=fstab ${raucargs} atomicnix.lowerdev=${atomicnix_lowerdev} rootwait", "console=ttyS2,1500000 earlycon root=fstab ${raucargs} atomicnix.lowerdev=${atomicnix_lowerdev} rootwait panic=10");
   expect(show(checkKernelCmdline(shipped))).toMatch(/no init= reaches the kernel/);
   // A hard-coded parameter the NixOS configuration does not have.
-  expect(show(checkKernelCmdline(mutated("nix/scripts/boot.cmd", " rootwait\"", " rootwait console=ttyS0\"")))).toMatch(/hard-coded console=ttyS0 is not in boot.kernelParams of rock64/);
+  expect(show(checkKernelCmdline(mutated("nix/scripts/boot.cmd", " rootwait ", " rootwait console=ttyS0 ")))).toMatch(/hard-coded console=ttyS0 is not in boot.kernelParams of rock64/);
   // A parameter dropped from the module is then hard-coded in boot.cmd only.
-  expect(show(checkKernelCmdline(mutated("nix/scripts/boot.cmd", " rootwait\"", " rootwait panic=5\"")))).toMatch(/hard-coded panic=5/);
+  expect(show(checkKernelCmdline(mutated("nix/scripts/boot.cmd", " rootwait ", " rootwait panic=5 ")))).toMatch(/hard-coded panic=5/);
   // The derivation must generate init= from the system's toplevel and pass the configuration's parameters.
   expect(show(checkKernelCmdline(mutated("nix/boot-script.nix", '[ "init=${nixosConfig.system.build.toplevel}/init" ] ++ ', "")))).toMatch(/does not start with "init=/);
   expect(show(checkKernelCmdline(mutated("nix/boot-script.nix", "++ nixosConfig.boot.kernelParams", "")))).toMatch(/boot.kernelParams/);
