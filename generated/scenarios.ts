@@ -120,6 +120,7 @@ export type ScenarioId =
   | "fw.apply.idempotent"
   | "fw.apply.single-batch"
   | "fw.inbound-file.schema"
+  | "fw.inbound-file.flat-form"
   | "fw.inbound-file.failed-apply"
   | "fw.ssh-wan.units"
   | "fw.ssh-wan.toggle"
@@ -1478,12 +1479,20 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "source": "specs/firewall/spec.md:142"
   },
   "fw.inbound-file.schema": {
-    "title": "Schema accepts only the scoped form",
+    "title": "Schema accepts the scoped or the flat form, never a mix",
     "requirement": "fw.inbound-file",
     "capability": "firewall",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/firewall/spec.md:158"
+    "source": "specs/firewall/spec.md:159"
+  },
+  "fw.inbound-file.flat-form": {
+    "title": "Flat form is applied as WAN ports with a warning",
+    "requirement": "fw.inbound-file",
+    "capability": "firewall",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/firewall/spec.md:167"
   },
   "fw.inbound-file.failed-apply": {
     "title": "Failed apply keeps the previous ruleset",
@@ -1491,7 +1500,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "firewall",
     "level": "device",
     "status": "implemented",
-    "source": "specs/firewall/spec.md:166"
+    "source": "specs/firewall/spec.md:177"
   },
   "fw.ssh-wan.units": {
     "title": "Toggle and reload units",
@@ -1499,7 +1508,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "firewall",
     "level": "static",
     "status": "implemented",
-    "source": "specs/firewall/spec.md:183"
+    "source": "specs/firewall/spec.md:194"
   },
   "fw.ssh-wan.toggle": {
     "title": "Flag enables and disables WAN SSH",
@@ -1507,7 +1516,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "firewall",
     "level": "device",
     "status": "implemented",
-    "source": "specs/firewall/spec.md:191"
+    "source": "specs/firewall/spec.md:202"
   },
   "fw.ssh-wan-manual.no-writer": {
     "title": "No remote writer of the flag in a production image",
@@ -1515,7 +1524,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "firewall",
     "level": "artifact",
     "status": "implemented",
-    "source": "specs/firewall/spec.md:209"
+    "source": "specs/firewall/spec.md:220"
   },
   "hw.provisioning.flash": {
     "title": "Flash image and verify U-Boot output",

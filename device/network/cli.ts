@@ -69,6 +69,8 @@ export async function firewallApplyCommand(argv: string[]): Promise<number> {
   const nft = nftFor(values.netns);
   try {
     const r = applyProvisionedInbound({ inboundFile: values.inbound, nft });
+    // stderr in both modes: the journal keeps it and --json stdout stays one document
+    for (const w of r.warnings) process.stderr.write(`firewall-apply: warning: ${w}\n`);
     if (values.json) printJson({ ok: true, ...r });
     else {
       if (r.missing) process.stdout.write(`firewall-apply: ${values.inbound} does not exist: no provisioned inbound ports\n`);

@@ -8,10 +8,36 @@ export const SSH_WAN_TAG = "SSH-WAN-dynamic";
 export const WAN_IF = "eth0";
 export const LAN_IF = "eth1";
 
-/** `/data/config/firewall-inbound.json` (schema `firewall-inbound`). */
+/** The ports of one interface scope. */
+export interface InboundPorts {
+  tcp?: number[];
+  udp?: number[];
+}
+
+/** The scoped inbound policy: what provisioning writes and what the rules are built from. */
 export interface InboundPolicy {
-  wan?: { tcp?: number[]; udp?: number[] };
-  lan?: { tcp?: number[]; udp?: number[] };
+  wan?: InboundPorts;
+  lan?: InboundPorts;
+}
+
+/**
+ * `/data/config/firewall-inbound.json` as schema `firewall-inbound` admits it: the scoped
+ * form, or the seed's flat form meaning WAN (the schema rejects a mix of the two).
+ */
+export type InboundFile = InboundPolicy | InboundPorts;
+
+/** True when the file is in the seed's flat form, whose ports mean WAN. */
+export function isFlatInbound(file: InboundFile): file is InboundPorts {
+  return "tcp" in file || "udp" in file;
+}
+
+/** The scoped policy a file means: the flat form's ports become `wan`, the scoped form is kept. */
+export function scopedInbound(file: InboundFile): InboundPolicy {
+  if (!isFlatInbound(file)) return file;
+  const wan: InboundPorts = {};
+  if (file.tcp !== undefined) wan.tcp = file.tcp;
+  if (file.udp !== undefined) wan.udp = file.udp;
+  return { wan };
 }
 
 /** The chain every dynamic rule lives in; the baseline's other chains are never touched. */

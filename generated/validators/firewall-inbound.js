@@ -3,7 +3,7 @@
 
 export const validate = validate20;
 export default validate20;
-const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:atomicnix:schema:firewall-inbound","title":"firewall-inbound.json","description":"provisioned inbound ports; keys not listed are rejected","type":"object","properties":{"wan":{"type":"object","properties":{"tcp":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535,"description":"one port"},"uniqueItems":true,"description":"TCP ports opened on eth0"},"udp":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535,"description":"one port"},"uniqueItems":true,"description":"UDP ports opened on eth0"}},"additionalProperties":false,"description":"ports opened on eth0"},"lan":{"type":"object","properties":{"tcp":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535,"description":"one port"},"uniqueItems":true,"description":"TCP ports opened on eth1"},"udp":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535,"description":"one port"},"uniqueItems":true,"description":"UDP ports opened on eth1"}},"additionalProperties":false,"description":"ports opened on eth1 in addition to the baseline"}},"additionalProperties":false};
+const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:atomicnix:schema:firewall-inbound","title":"firewall-inbound.json","description":"provisioned inbound ports; keys not listed are rejected","type":"object","properties":{"tcp":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535,"description":"one port"},"uniqueItems":true,"description":"flat form: TCP ports opened on eth0"},"udp":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535,"description":"one port"},"uniqueItems":true,"description":"flat form: UDP ports opened on eth0"},"wan":{"type":"object","properties":{"tcp":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535,"description":"one port"},"uniqueItems":true,"description":"TCP ports opened on eth0"},"udp":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535,"description":"one port"},"uniqueItems":true,"description":"UDP ports opened on eth0"}},"additionalProperties":false,"description":"ports opened on eth0"},"lan":{"type":"object","properties":{"tcp":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535,"description":"one port"},"uniqueItems":true,"description":"TCP ports opened on eth1"},"udp":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535,"description":"one port"},"uniqueItems":true,"description":"UDP ports opened on eth1"}},"additionalProperties":false,"description":"ports opened on eth1 in addition to the baseline"}},"additionalProperties":false,"not":{"anyOf":[{"required":["tcp","wan"]},{"required":["tcp","lan"]},{"required":["udp","wan"]},{"required":["udp","lan"]}]}};
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="urn:atomicnix:schema:firewall-inbound" */;
@@ -16,10 +16,15 @@ evaluated0.props = undefined;
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
+const _errs1 = errors;
+const _errs2 = errors;
+const _errs3 = errors;
+let valid1 = false;
+const _errs4 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
-for(const key0 in data){
-if(!((key0 === "wan") || (key0 === "lan"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+let missing0;
+if(((data.tcp === undefined) && (missing0 = "tcp")) || ((data.wan === undefined) && (missing0 = "wan"))){
+const err0 = {};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -29,12 +34,13 @@ vErrors.push(err0);
 errors++;
 }
 }
-if(data.wan !== undefined){
-let data0 = data.wan;
-if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
-for(const key1 in data0){
-if(!((key1 === "tcp") || (key1 === "udp"))){
-const err1 = {instancePath:instancePath+"/wan",schemaPath:"#/properties/wan/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+var _valid0 = _errs4 === errors;
+valid1 = valid1 || _valid0;
+const _errs5 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing1;
+if(((data.tcp === undefined) && (missing1 = "tcp")) || ((data.lan === undefined) && (missing1 = "lan"))){
+const err1 = {};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -44,14 +50,13 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data0.tcp !== undefined){
-let data1 = data0.tcp;
-if(Array.isArray(data1)){
-const len0 = data1.length;
-for(let i0=0; i0<len0; i0++){
-let data2 = data1[i0];
-if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
-const err2 = {instancePath:instancePath+"/wan/tcp/" + i0,schemaPath:"#/properties/wan/properties/tcp/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+var _valid0 = _errs5 === errors;
+valid1 = valid1 || _valid0;
+const _errs6 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing2;
+if(((data.udp === undefined) && (missing2 = "udp")) || ((data.wan === undefined) && (missing2 = "wan"))){
+const err2 = {};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -60,9 +65,14 @@ vErrors.push(err2);
 }
 errors++;
 }
-if((typeof data2 == "number") && (isFinite(data2))){
-if(data2 > 65535 || isNaN(data2)){
-const err3 = {instancePath:instancePath+"/wan/tcp/" + i0,schemaPath:"#/properties/wan/properties/tcp/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+}
+var _valid0 = _errs6 === errors;
+valid1 = valid1 || _valid0;
+const _errs7 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing3;
+if(((data.udp === undefined) && (missing3 = "udp")) || ((data.lan === undefined) && (missing3 = "lan"))){
+const err3 = {};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -71,8 +81,11 @@ vErrors.push(err3);
 }
 errors++;
 }
-if(data2 < 1 || isNaN(data2)){
-const err4 = {instancePath:instancePath+"/wan/tcp/" + i0,schemaPath:"#/properties/wan/properties/tcp/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+var _valid0 = _errs7 === errors;
+valid1 = valid1 || _valid0;
+if(!valid1){
+const err4 = {};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -81,20 +94,20 @@ vErrors.push(err4);
 }
 errors++;
 }
+else {
+errors = _errs3;
+if(vErrors !== null){
+if(_errs3){
+vErrors.length = _errs3;
+}
+else {
+vErrors = null;
 }
 }
-let i1 = data1.length;
-let j0;
-if(i1 > 1){
-const indices0 = {};
-for(;i1--;){
-let item0 = data1[i1];
-if(!(((typeof item0 == "number") && (!(item0 % 1) && !isNaN(item0))) && (isFinite(item0)))){
-continue;
 }
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-const err5 = {instancePath:instancePath+"/wan/tcp",schemaPath:"#/properties/wan/properties/tcp/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"};
+var valid0 = _errs2 === errors;
+if(valid0){
+const err5 = {instancePath,schemaPath:"#/not",keyword:"not",params:{},message:"must NOT be valid"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -102,14 +115,22 @@ else {
 vErrors.push(err5);
 }
 errors++;
-break;
-}
-indices0[item0] = i1;
-}
-}
 }
 else {
-const err6 = {instancePath:instancePath+"/wan/tcp",schemaPath:"#/properties/wan/properties/tcp/type",keyword:"type",params:{type: "array"},message:"must be array"};
+errors = _errs1;
+if(vErrors !== null){
+if(_errs1){
+vErrors.length = _errs1;
+}
+else {
+vErrors = null;
+}
+}
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key0 in data){
+if(!((((key0 === "tcp") || (key0 === "udp")) || (key0 === "wan")) || (key0 === "lan"))){
+const err6 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -119,14 +140,14 @@ vErrors.push(err6);
 errors++;
 }
 }
-if(data0.udp !== undefined){
-let data3 = data0.udp;
-if(Array.isArray(data3)){
-const len1 = data3.length;
-for(let i2=0; i2<len1; i2++){
-let data4 = data3[i2];
-if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-const err7 = {instancePath:instancePath+"/wan/udp/" + i2,schemaPath:"#/properties/wan/properties/udp/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.tcp !== undefined){
+let data0 = data.tcp;
+if(Array.isArray(data0)){
+const len0 = data0.length;
+for(let i0=0; i0<len0; i0++){
+let data1 = data0[i0];
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err7 = {instancePath:instancePath+"/tcp/" + i0,schemaPath:"#/properties/tcp/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -135,9 +156,9 @@ vErrors.push(err7);
 }
 errors++;
 }
-if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 > 65535 || isNaN(data4)){
-const err8 = {instancePath:instancePath+"/wan/udp/" + i2,schemaPath:"#/properties/wan/properties/udp/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 65535 || isNaN(data1)){
+const err8 = {instancePath:instancePath+"/tcp/" + i0,schemaPath:"#/properties/tcp/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -146,8 +167,8 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(data4 < 1 || isNaN(data4)){
-const err9 = {instancePath:instancePath+"/wan/udp/" + i2,schemaPath:"#/properties/wan/properties/udp/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data1 < 1 || isNaN(data1)){
+const err9 = {instancePath:instancePath+"/tcp/" + i0,schemaPath:"#/properties/tcp/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -158,18 +179,18 @@ errors++;
 }
 }
 }
-let i3 = data3.length;
-let j1;
-if(i3 > 1){
-const indices1 = {};
-for(;i3--;){
-let item1 = data3[i3];
-if(!(((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1))) && (isFinite(item1)))){
+let i1 = data0.length;
+let j0;
+if(i1 > 1){
+const indices0 = {};
+for(;i1--;){
+let item0 = data0[i1];
+if(!(((typeof item0 == "number") && (!(item0 % 1) && !isNaN(item0))) && (isFinite(item0)))){
 continue;
 }
-if(typeof indices1[item1] == "number"){
-j1 = indices1[item1];
-const err10 = {instancePath:instancePath+"/wan/udp",schemaPath:"#/properties/wan/properties/udp/uniqueItems",keyword:"uniqueItems",params:{i: i3, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i3+" are identical)"};
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err10 = {instancePath:instancePath+"/tcp",schemaPath:"#/properties/tcp/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -179,12 +200,12 @@ vErrors.push(err10);
 errors++;
 break;
 }
-indices1[item1] = i3;
+indices0[item0] = i1;
 }
 }
 }
 else {
-const err11 = {instancePath:instancePath+"/wan/udp",schemaPath:"#/properties/wan/properties/udp/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err11 = {instancePath:instancePath+"/tcp",schemaPath:"#/properties/tcp/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -194,9 +215,14 @@ vErrors.push(err11);
 errors++;
 }
 }
-}
-else {
-const err12 = {instancePath:instancePath+"/wan",schemaPath:"#/properties/wan/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.udp !== undefined){
+let data2 = data.udp;
+if(Array.isArray(data2)){
+const len1 = data2.length;
+for(let i2=0; i2<len1; i2++){
+let data3 = data2[i2];
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+const err12 = {instancePath:instancePath+"/udp/" + i2,schemaPath:"#/properties/udp/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -205,13 +231,9 @@ vErrors.push(err12);
 }
 errors++;
 }
-}
-if(data.lan !== undefined){
-let data5 = data.lan;
-if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
-for(const key2 in data5){
-if(!((key2 === "tcp") || (key2 === "udp"))){
-const err13 = {instancePath:instancePath+"/lan",schemaPath:"#/properties/lan/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 65535 || isNaN(data3)){
+const err13 = {instancePath:instancePath+"/udp/" + i2,schemaPath:"#/properties/udp/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -220,15 +242,8 @@ vErrors.push(err13);
 }
 errors++;
 }
-}
-if(data5.tcp !== undefined){
-let data6 = data5.tcp;
-if(Array.isArray(data6)){
-const len2 = data6.length;
-for(let i4=0; i4<len2; i4++){
-let data7 = data6[i4];
-if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
-const err14 = {instancePath:instancePath+"/lan/tcp/" + i4,schemaPath:"#/properties/lan/properties/tcp/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data3 < 1 || isNaN(data3)){
+const err14 = {instancePath:instancePath+"/udp/" + i2,schemaPath:"#/properties/udp/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -237,9 +252,20 @@ vErrors.push(err14);
 }
 errors++;
 }
-if((typeof data7 == "number") && (isFinite(data7))){
-if(data7 > 65535 || isNaN(data7)){
-const err15 = {instancePath:instancePath+"/lan/tcp/" + i4,schemaPath:"#/properties/lan/properties/tcp/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+}
+}
+let i3 = data2.length;
+let j1;
+if(i3 > 1){
+const indices1 = {};
+for(;i3--;){
+let item1 = data2[i3];
+if(!(((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1))) && (isFinite(item1)))){
+continue;
+}
+if(typeof indices1[item1] == "number"){
+j1 = indices1[item1];
+const err15 = {instancePath:instancePath+"/udp",schemaPath:"#/properties/udp/uniqueItems",keyword:"uniqueItems",params:{i: i3, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i3+" are identical)"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -247,9 +273,14 @@ else {
 vErrors.push(err15);
 }
 errors++;
+break;
 }
-if(data7 < 1 || isNaN(data7)){
-const err16 = {instancePath:instancePath+"/lan/tcp/" + i4,schemaPath:"#/properties/lan/properties/tcp/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+indices1[item1] = i3;
+}
+}
+}
+else {
+const err16 = {instancePath:instancePath+"/udp",schemaPath:"#/properties/udp/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -259,24 +290,77 @@ vErrors.push(err16);
 errors++;
 }
 }
-}
-let i5 = data6.length;
-let j2;
-if(i5 > 1){
-const indices2 = {};
-for(;i5--;){
-let item2 = data6[i5];
-if(!(((typeof item2 == "number") && (!(item2 % 1) && !isNaN(item2))) && (isFinite(item2)))){
-continue;
-}
-if(typeof indices2[item2] == "number"){
-j2 = indices2[item2];
-const err17 = {instancePath:instancePath+"/lan/tcp",schemaPath:"#/properties/lan/properties/tcp/uniqueItems",keyword:"uniqueItems",params:{i: i5, j: j2},message:"must NOT have duplicate items (items ## "+j2+" and "+i5+" are identical)"};
+if(data.wan !== undefined){
+let data4 = data.wan;
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+for(const key1 in data4){
+if(!((key1 === "tcp") || (key1 === "udp"))){
+const err17 = {instancePath:instancePath+"/wan",schemaPath:"#/properties/wan/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err17];
 }
 else {
 vErrors.push(err17);
+}
+errors++;
+}
+}
+if(data4.tcp !== undefined){
+let data5 = data4.tcp;
+if(Array.isArray(data5)){
+const len2 = data5.length;
+for(let i4=0; i4<len2; i4++){
+let data6 = data5[i4];
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err18 = {instancePath:instancePath+"/wan/tcp/" + i4,schemaPath:"#/properties/wan/properties/tcp/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 65535 || isNaN(data6)){
+const err19 = {instancePath:instancePath+"/wan/tcp/" + i4,schemaPath:"#/properties/wan/properties/tcp/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+if(data6 < 1 || isNaN(data6)){
+const err20 = {instancePath:instancePath+"/wan/tcp/" + i4,schemaPath:"#/properties/wan/properties/tcp/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+}
+let i5 = data5.length;
+let j2;
+if(i5 > 1){
+const indices2 = {};
+for(;i5--;){
+let item2 = data5[i5];
+if(!(((typeof item2 == "number") && (!(item2 % 1) && !isNaN(item2))) && (isFinite(item2)))){
+continue;
+}
+if(typeof indices2[item2] == "number"){
+j2 = indices2[item2];
+const err21 = {instancePath:instancePath+"/wan/tcp",schemaPath:"#/properties/wan/properties/tcp/uniqueItems",keyword:"uniqueItems",params:{i: i5, j: j2},message:"must NOT have duplicate items (items ## "+j2+" and "+i5+" are identical)"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
 }
 errors++;
 break;
@@ -286,72 +370,72 @@ indices2[item2] = i5;
 }
 }
 else {
-const err18 = {instancePath:instancePath+"/lan/tcp",schemaPath:"#/properties/lan/properties/tcp/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
-errors++;
-}
-}
-if(data5.udp !== undefined){
-let data8 = data5.udp;
-if(Array.isArray(data8)){
-const len3 = data8.length;
-for(let i6=0; i6<len3; i6++){
-let data9 = data8[i6];
-if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
-const err19 = {instancePath:instancePath+"/lan/udp/" + i6,schemaPath:"#/properties/lan/properties/udp/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
-errors++;
-}
-if((typeof data9 == "number") && (isFinite(data9))){
-if(data9 > 65535 || isNaN(data9)){
-const err20 = {instancePath:instancePath+"/lan/udp/" + i6,schemaPath:"#/properties/lan/properties/udp/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
-errors++;
-}
-if(data9 < 1 || isNaN(data9)){
-const err21 = {instancePath:instancePath+"/lan/udp/" + i6,schemaPath:"#/properties/lan/properties/udp/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
-errors++;
-}
-}
-}
-let i7 = data8.length;
-let j3;
-if(i7 > 1){
-const indices3 = {};
-for(;i7--;){
-let item3 = data8[i7];
-if(!(((typeof item3 == "number") && (!(item3 % 1) && !isNaN(item3))) && (isFinite(item3)))){
-continue;
-}
-if(typeof indices3[item3] == "number"){
-j3 = indices3[item3];
-const err22 = {instancePath:instancePath+"/lan/udp",schemaPath:"#/properties/lan/properties/udp/uniqueItems",keyword:"uniqueItems",params:{i: i7, j: j3},message:"must NOT have duplicate items (items ## "+j3+" and "+i7+" are identical)"};
+const err22 = {instancePath:instancePath+"/wan/tcp",schemaPath:"#/properties/wan/properties/tcp/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err22];
 }
 else {
 vErrors.push(err22);
+}
+errors++;
+}
+}
+if(data4.udp !== undefined){
+let data7 = data4.udp;
+if(Array.isArray(data7)){
+const len3 = data7.length;
+for(let i6=0; i6<len3; i6++){
+let data8 = data7[i6];
+if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
+const err23 = {instancePath:instancePath+"/wan/udp/" + i6,schemaPath:"#/properties/wan/properties/udp/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+if((typeof data8 == "number") && (isFinite(data8))){
+if(data8 > 65535 || isNaN(data8)){
+const err24 = {instancePath:instancePath+"/wan/udp/" + i6,schemaPath:"#/properties/wan/properties/udp/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+if(data8 < 1 || isNaN(data8)){
+const err25 = {instancePath:instancePath+"/wan/udp/" + i6,schemaPath:"#/properties/wan/properties/udp/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+}
+let i7 = data7.length;
+let j3;
+if(i7 > 1){
+const indices3 = {};
+for(;i7--;){
+let item3 = data7[i7];
+if(!(((typeof item3 == "number") && (!(item3 % 1) && !isNaN(item3))) && (isFinite(item3)))){
+continue;
+}
+if(typeof indices3[item3] == "number"){
+j3 = indices3[item3];
+const err26 = {instancePath:instancePath+"/wan/udp",schemaPath:"#/properties/wan/properties/udp/uniqueItems",keyword:"uniqueItems",params:{i: i7, j: j3},message:"must NOT have duplicate items (items ## "+j3+" and "+i7+" are identical)"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
 }
 errors++;
 break;
@@ -361,36 +445,213 @@ indices3[item3] = i7;
 }
 }
 else {
-const err23 = {instancePath:instancePath+"/lan/udp",schemaPath:"#/properties/lan/properties/udp/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err27 = {instancePath:instancePath+"/wan/udp",schemaPath:"#/properties/wan/properties/udp/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err23];
+vErrors = [err27];
 }
 else {
-vErrors.push(err23);
+vErrors.push(err27);
 }
 errors++;
 }
 }
 }
 else {
-const err24 = {instancePath:instancePath+"/lan",schemaPath:"#/properties/lan/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err28 = {instancePath:instancePath+"/wan",schemaPath:"#/properties/wan/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err24];
+vErrors = [err28];
 }
 else {
-vErrors.push(err24);
+vErrors.push(err28);
+}
+errors++;
+}
+}
+if(data.lan !== undefined){
+let data9 = data.lan;
+if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
+for(const key2 in data9){
+if(!((key2 === "tcp") || (key2 === "udp"))){
+const err29 = {instancePath:instancePath+"/lan",schemaPath:"#/properties/lan/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+if(data9.tcp !== undefined){
+let data10 = data9.tcp;
+if(Array.isArray(data10)){
+const len4 = data10.length;
+for(let i8=0; i8<len4; i8++){
+let data11 = data10[i8];
+if(!(((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11))) && (isFinite(data11)))){
+const err30 = {instancePath:instancePath+"/lan/tcp/" + i8,schemaPath:"#/properties/lan/properties/tcp/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+if((typeof data11 == "number") && (isFinite(data11))){
+if(data11 > 65535 || isNaN(data11)){
+const err31 = {instancePath:instancePath+"/lan/tcp/" + i8,schemaPath:"#/properties/lan/properties/tcp/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+if(data11 < 1 || isNaN(data11)){
+const err32 = {instancePath:instancePath+"/lan/tcp/" + i8,schemaPath:"#/properties/lan/properties/tcp/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+}
+let i9 = data10.length;
+let j4;
+if(i9 > 1){
+const indices4 = {};
+for(;i9--;){
+let item4 = data10[i9];
+if(!(((typeof item4 == "number") && (!(item4 % 1) && !isNaN(item4))) && (isFinite(item4)))){
+continue;
+}
+if(typeof indices4[item4] == "number"){
+j4 = indices4[item4];
+const err33 = {instancePath:instancePath+"/lan/tcp",schemaPath:"#/properties/lan/properties/tcp/uniqueItems",keyword:"uniqueItems",params:{i: i9, j: j4},message:"must NOT have duplicate items (items ## "+j4+" and "+i9+" are identical)"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+break;
+}
+indices4[item4] = i9;
+}
+}
+}
+else {
+const err34 = {instancePath:instancePath+"/lan/tcp",schemaPath:"#/properties/lan/properties/tcp/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+if(data9.udp !== undefined){
+let data12 = data9.udp;
+if(Array.isArray(data12)){
+const len5 = data12.length;
+for(let i10=0; i10<len5; i10++){
+let data13 = data12[i10];
+if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
+const err35 = {instancePath:instancePath+"/lan/udp/" + i10,schemaPath:"#/properties/lan/properties/udp/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+if((typeof data13 == "number") && (isFinite(data13))){
+if(data13 > 65535 || isNaN(data13)){
+const err36 = {instancePath:instancePath+"/lan/udp/" + i10,schemaPath:"#/properties/lan/properties/udp/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+if(data13 < 1 || isNaN(data13)){
+const err37 = {instancePath:instancePath+"/lan/udp/" + i10,schemaPath:"#/properties/lan/properties/udp/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+}
+}
+let i11 = data12.length;
+let j5;
+if(i11 > 1){
+const indices5 = {};
+for(;i11--;){
+let item5 = data12[i11];
+if(!(((typeof item5 == "number") && (!(item5 % 1) && !isNaN(item5))) && (isFinite(item5)))){
+continue;
+}
+if(typeof indices5[item5] == "number"){
+j5 = indices5[item5];
+const err38 = {instancePath:instancePath+"/lan/udp",schemaPath:"#/properties/lan/properties/udp/uniqueItems",keyword:"uniqueItems",params:{i: i11, j: j5},message:"must NOT have duplicate items (items ## "+j5+" and "+i11+" are identical)"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+break;
+}
+indices5[item5] = i11;
+}
+}
+}
+else {
+const err39 = {instancePath:instancePath+"/lan/udp",schemaPath:"#/properties/lan/properties/udp/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
 }
 errors++;
 }
 }
 }
 else {
-const err25 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err40 = {instancePath:instancePath+"/lan",schemaPath:"#/properties/lan/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err25];
+vErrors = [err40];
 }
 else {
-vErrors.push(err25);
+vErrors.push(err40);
+}
+errors++;
+}
+}
+}
+else {
+const err41 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
 }
 errors++;
 }

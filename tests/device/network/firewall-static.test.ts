@@ -77,8 +77,23 @@ scenario("fw.apply.single-batch", { targets: ["host"] }, ({ context }) => {
 
 scenario("fw.inbound-file.schema", { targets: ["host"] }, () => {
   const validate = validators["firewall-inbound"];
-  const valid = [{}, { wan: { tcp: [443], udp: [1194] } }, { lan: { tcp: [8443] } }];
-  const invalid = [{ tcp: [443] }, { wan: { tcp: [443, 443] } }, { wan: { tcp: [0] } }, { wan: { udp: [65536] } }, { wan: { tcp: ["443"] } }, { wan: { tcp: [true] } }, { lan: { sctp: [1] } }, []];
+  const valid = [{}, { wan: { tcp: [443], udp: [1194] } }, { lan: { tcp: [8443] } }, { tcp: [443], udp: [1194] }, { udp: [51820] }];
+  const invalid = [
+    { tcp: [443], wan: { udp: [1194] } },
+    { udp: [1194], lan: { tcp: [8443] } },
+    { tcp: [443, 443] },
+    { tcp: [0] },
+    { udp: [65536] },
+    { tcp: ["443"] },
+    { wan: { tcp: [443, 443] } },
+    { wan: { tcp: [0] } },
+    { wan: { udp: [65536] } },
+    { wan: { tcp: ["443"] } },
+    { wan: { tcp: [true] } },
+    { lan: { sctp: [1] } },
+    { sctp: [1] },
+    [],
+  ];
   for (const v of valid) expect(validate(v), JSON.stringify(v)).toBe(true);
   for (const v of invalid) expect(validate(v), JSON.stringify(v)).toBe(false);
 });

@@ -243,6 +243,48 @@ scenario("fw.inbound-file.failed-apply", { targets: ["host"] }, ({ context }) =>
   }
 });
 
+scenario("fw.inbound-file.flat-form", { targets: ["host"] }, ({ context }) => {
+  needLab(context);
+  const ports = { tcp: [443, 80], udp: [1194] };
+  /** One `provisioned-firewall-inbound.service` run from a fresh baseline, with --json to see the batch. */
+  const applyFrom = (policy: unknown) => {
+    lab.loadBaseline();
+    setInbound(policy);
+    const r = run([process.execPath, cli, "firewall-apply", "--inbound", inbound, "--netns", lab.ns.gw, "--json"], { allowFail: true });
+    return { status: r.status, stderr: r.stderr, out: r.status === 0 ? (JSON.parse(r.stdout) as { batch: string; rules: string[]; warnings: string[] }) : undefined, ruleset: lab.ruleset() };
+  };
+  try {
+    const flat = applyFrom(ports);
+    const scoped = applyFrom({ wan: ports });
+    expect(flat.status, flat.stderr).toBe(0);
+    expect(scoped.status, scoped.stderr).toBe(0);
+    expect(scoped.out!.batch).toMatch(/^add rule inet filter input iifname "eth0" /m);
+    expect(flat.out!.batch).toBe(scoped.out!.batch);
+    expect(flat.ruleset).toBe(scoped.ruleset);
+    // read back from nft, not from the batch: exactly the three ports, each on eth0 only
+    const opened = flat.ruleset.split("\n").map((l) => l.trim()).filter((l) => l.endsWith('comment "provisioned-inbound"'));
+    expect(opened).toEqual(['iifname "eth0" tcp dport 80 accept comment "provisioned-inbound"', 'iifname "eth0" tcp dport 443 accept comment "provisioned-inbound"', 'iifname "eth0" udp dport 1194 accept comment "provisioned-inbound"']);
+    const warnings = flat.stderr.split("\n").filter(Boolean);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(inbound);
+    expect(warnings[0]).toMatch(/warning: .*flat form .* read as WAN/);
+    expect(scoped.stderr).toBe("");
+    console.log(`flat-form apply: ${warnings[0]}`);
+
+    // a mix of flat and scoped keys: refused before nft is touched
+    const before = lab.ruleset();
+    setInbound({ tcp: [443], wan: { udp: [1194] } });
+    const mixed = service("firewall-apply");
+    expect(mixed.status).not.toBe(0);
+    expect(mixed.stderr).toContain(`${inbound}: (root): the flat form (tcp, udp) and the scoped form (wan, lan) cannot be mixed`);
+    expect(mixed.stderr).toContain("ruleset left unchanged");
+    expect(lab.ruleset()).toBe(before);
+    console.log(`mixed-form apply: exit ${mixed.status}: ${mixed.stderr.trim()}`);
+  } finally {
+    lab.loadBaseline();
+  }
+});
+
 scenario("fw.forward.after-apply", { targets: ["host"] }, ({ context }) => {
   needLab(context);
   lab.loadBaseline();
