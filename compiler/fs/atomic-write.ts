@@ -16,10 +16,11 @@ export function fsyncPath(path: string): void {
  * one: temp file in the same directory, fsync, rename over the target, fsync the dir.
  * `durable = false` skips both fsyncs, for data that can be recomputed (caches whose
  * readers check what they read): readers still never see a half-written file.
+ * `makeDir = false` is for callers that already made sure the folder exists.
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644, durable = true): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644, durable = true, makeDir = true): void {
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
+  if (makeDir) mkdirSync(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
   const fd = openSync(tmp, "w", mode);
   try {
