@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeFileAtomic } from "../fs/atomic-write.js";
@@ -34,6 +34,15 @@ function cacheDir(): string | undefined {
   return resolve(process.env.ATOMICNIX_SPEC_CACHE ?? join(compilerDir, "..", ".cache", "compiler"));
 }
 
+/** Inputs above this many characters are cached from their second sighting on. */
+const LARGE_INPUT = 1_000_000;
+
+function ensureFolder(folder: string): void {
+  if (madeFolders.has(folder)) return;
+  mkdirSync(folder, { recursive: true });
+  madeFolders.add(folder);
+}
+
 /**
  * Returns `compute()`'s JSON-serialisable result for `input`, from the cache when it
  * can. `persist: false` keeps the result in memory only (an editor's unsaved buffer
@@ -62,11 +71,16 @@ export function cached<T>(namespace: string, input: string, compute: () => T, op
   memory.set(key, value);
   if (options.persist === false) return value;
   try {
-    // A lost entry after a crash is only a recomputation: no fsync on this path.
-    if (!madeFolders.has(folder)) {
-      mkdirSync(folder, { recursive: true });
-      madeFolders.add(folder);
+    // Entries of large inputs are admitted on their second sighting: a one-shot check
+    // (a fresh CI clone) never reads them back, and serialising one costs about a
+    // sixth of checking a multi-MB spec; a re-check of the same content writes it.
+    if (input.length > LARGE_INPUT && !existsSync(`${path}.seen`)) {
+      ensureFolder(folder);
+      writeFileSync(`${path}.seen`, "");
+      return value;
     }
+    // A lost entry after a crash is only a recomputation: no fsync on this path.
+    ensureFolder(folder);
     writeFileAtomic(path, JSON.stringify(value), 0o644, false, false);
   } catch {
     // Read-only checkouts still work; they just do not get faster.

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { dirname, basename, join } from "node:path";
 
 /** fsync a file or directory by path (a directory's fsync makes renames in it durable). */
@@ -22,6 +22,17 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
   const dir = dirname(path);
   if (makeDir) mkdirSync(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  if (!durable && typeof data === "string") {
+    // Node writes a string in one native call (no Buffer copy in JS): a multi-MB cache entry costs half.
+    try {
+      writeFileSync(tmp, data, { mode });
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      throw e;
+    }
+    renameSync(tmp, path);
+    return;
+  }
   const fd = openSync(tmp, "w", mode);
   try {
     const bytes = typeof data === "string" ? Buffer.from(data) : data;
