@@ -68,8 +68,10 @@ export function cached<T>(namespace: string, input: string, compute: () => T, op
     }
   }
   const value = compute();
-  memory.set(key, value);
+  // An unsaved buffer's versions are not kept: one per keystroke would only grow the
+  // heap (and the garbage collector's work on every later edit).
   if (options.persist === false) return value;
+  memory.set(key, value);
   try {
     // Entries of large inputs are admitted on their second sighting: a one-shot check
     // (a fresh CI clone) never reads them back, and serialising one costs about a
