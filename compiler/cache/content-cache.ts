@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeFileAtomic } from "../fs/atomic-write.js";
@@ -26,10 +26,21 @@ function compilerFingerprint(): string {
 
 let fingerprint: string | undefined;
 const memory = new Map<string, unknown>();
+/** Cache folders this process already created (or found), so each entry's write skips mkdir. */
+const madeFolders = new Set<string>();
 
 function cacheDir(): string | undefined {
   if (process.env.ATOMICNIX_SPEC_CACHE === "off") return undefined;
   return resolve(process.env.ATOMICNIX_SPEC_CACHE ?? join(compilerDir, "..", ".cache", "compiler"));
+}
+
+/** Inputs above this many characters are cached from their second sighting on. */
+const LARGE_INPUT = 1_000_000;
+
+function ensureFolder(folder: string): void {
+  if (madeFolders.has(folder)) return;
+  mkdirSync(folder, { recursive: true });
+  madeFolders.add(folder);
 }
 
 /**
@@ -43,7 +54,10 @@ export function cached<T>(namespace: string, input: string, compute: () => T, op
   fingerprint ??= compilerFingerprint();
   const key = createHash("sha256").update(namespace).update("\0").update(fingerprint).update("\0").update(input).digest("hex");
   if (memory.has(key)) return memory.get(key) as T;
-  const path = join(dir, namespace, key.slice(0, 2), `${key}.json`);
+  // One folder per namespace (no hash-prefix shards): a cold check then creates one
+  // folder instead of one per entry, and mkdir was a fifth of a cold check's write cost.
+  const folder = join(dir, namespace);
+  const path = join(folder, `${key}.json`);
   if (existsSync(path) && statSync(path).size > 0) {
     try {
       const value = JSON.parse(readFileSync(path, "utf8")) as T;
@@ -54,11 +68,22 @@ export function cached<T>(namespace: string, input: string, compute: () => T, op
     }
   }
   const value = compute();
-  memory.set(key, value);
+  // An unsaved buffer's versions are not kept: one per keystroke would only grow the
+  // heap (and the garbage collector's work on every later edit).
   if (options.persist === false) return value;
+  memory.set(key, value);
   try {
+    // Entries of large inputs are admitted on their second sighting: a one-shot check
+    // (a fresh CI clone) never reads them back, and serialising one costs about a
+    // sixth of checking a multi-MB spec; a re-check of the same content writes it.
+    if (input.length > LARGE_INPUT && !existsSync(`${path}.seen`)) {
+      ensureFolder(folder);
+      writeFileSync(`${path}.seen`, "");
+      return value;
+    }
     // A lost entry after a crash is only a recomputation: no fsync on this path.
-    writeFileAtomic(path, JSON.stringify(value), 0o644, false);
+    ensureFolder(folder);
+    writeFileAtomic(path, JSON.stringify(value), 0o644, false, false);
   } catch {
     // Read-only checkouts still work; they just do not get faster.
   }

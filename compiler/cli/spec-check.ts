@@ -76,12 +76,14 @@ function watch(path: string, rules: RuleSet, json: boolean): Promise<number> {
       process.stdout.write(`-- checked in ${(performance.now() - t).toFixed(0)} ms; watching ${root} (Ctrl-C to stop)\n`);
     }
   };
-  once();
   let timer: NodeJS.Timeout | undefined;
+  // Watching starts before the first check, so a save made while it runs (or right
+  // after its report) is not missed.
   const watcher = fsWatch(root, { recursive: true }, () => {
     clearTimeout(timer);
     timer = setTimeout(once, 50);
   });
+  once();
   return new Promise((resolve) => {
     const stop = () => {
       watcher.close();

@@ -10,6 +10,7 @@ import { compileDataTable, compileSchemaBlock, type CompiledSchema, type Compile
 import { discoverCorpus, type ChangeFiles, type CorpusFiles, type Layout } from "./discover.js";
 import { checkOpenSpecRules } from "./check-openspec.js";
 import { inLastCommit } from "./git-history.js";
+import { IdIndex, type Loc } from "./id-index.js";
 import type { OpenSpecItem } from "../openspec/validate-root.js";
 
 export interface Step {
@@ -140,11 +141,10 @@ function checkFile(file: { display: string; source: string; unsaved?: boolean },
   return { doc, checked };
 }
 
-/** Where an ID was first seen; the "file:line" text is made only when a finding needs it. */
-interface Loc {
-  file: string;
-  line: number;
-}
+/** A file's catalogue entries and ID-prefix findings, built while every corpus ID was unique. */
+const fileCatalogue = new WeakMap<readonly CheckedRequirement[], { name: string; display: string; capEntry: Catalogue["capabilities"][number]; requirements: CatalogueRequirement[]; scenarios: CatalogueScenario[]; prefixFindings: [{ line: number; column: number }, string][] }>();
+/** ID occurrence counts per corpus root, kept between re-checks of the same corpus. */
+const idIndexes = new Map<string, IdIndex>();
 
 const where = (l: Loc) => `${l.file}:${l.line}`;
 
@@ -274,69 +274,104 @@ export function checkDiscovered(corpus: CorpusFiles, options: CheckOptions = {})
   const sinkFor = new Map<string, { sink: DiagnosticSink; path: string }>();
   const schemaIds = new Map<string, string>();
 
-  for (const { name, file } of corpus.capabilities) {
+  const parsed = corpus.capabilities.map(({ file }) => {
     const sink = new DiagnosticSink(file.display);
     sinks.push(sink);
     sinkFor.set(file.display, { sink, path: file.path });
-    const { doc, checked } = checkFile(file, sink, rules, enIds);
+    return { sink, ...checkFile(file, sink, rules, enIds) };
+  });
+  // With every ID unique (the usual state while editing) no ID rule can fire: the
+  // per-ID maps below are skipped and IDs are located through the kept index.
+  // A one-shot check does not pay for the index: it is filled from the first re-check on.
+  let index: IdIndex | undefined;
+  if (rules === "atomicnix") {
+    const kept = idIndexes.get(corpus.root);
+    if (!kept) idIndexes.set(corpus.root, new IdIndex());
+    else if (kept.update(new Map(corpus.capabilities.map(({ file }, k) => [file.display, parsed[k]!])))) index = kept;
+  }
+  const unique = index !== undefined;
+
+  for (const [k, { name, file }] of corpus.capabilities.entries()) {
+    const { sink, doc, checked } = parsed[k]!;
     documents.set(name, doc);
     base.set(name, { doc, checked });
     const report: FileReport = { file: file.display, kind: "spec", requirements: checked.length, scenarios: checked.reduce((n, r) => n + r.scenarios.length, 0), errors: 0, warnings: 0 };
     files.push(report);
     if (rules !== "atomicnix") continue;
-
-    const prefixes = new Map<string, number>();
-    const head = (id: string) => {
-      const dot = id.indexOf(".");
-      return dot < 0 ? id : id.slice(0, dot);
-    };
-    for (const req of checked) if (req.id) prefixes.set(head(req.id), (prefixes.get(head(req.id)) ?? 0) + 1);
-    const prefix = [...prefixes.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? name;
-    const capEntry = { name, prefix, file: file.display, requirements: [] as string[] };
-    catalogue.capabilities.push(capEntry);
-    checked.forEach((req, i) => {
-      const at = doc.requirements[i]!.at;
-      if (!req.id) return;
-      if (head(req.id) !== prefix) sink.report("id-prefix", at, `requirement ID "${req.id}" should start with "${prefix}." like the rest of ${name}`);
-      const dup = requirementIds.get(req.id) ?? scenarioIds.get(req.id);
-      if (dup) {
-        reportDuplicate(sinkFor, req.id, dup, { sink, file, at });
-        return;
-      }
-      requirementIds.set(req.id, { file: file.display, line: at.line });
-      capEntry.requirements.push(req.id);
-      const entry: CatalogueRequirement = { id: req.id, title: req.name, capability: name, status: req.status, en18031: req.en18031, scenarios: [], file: file.display, line: at.line };
-      catalogue.requirements.push(entry);
-      req.scenarios.forEach((sc, j) => {
-        const scAt = doc.requirements[i]!.scenarios[j]!.at;
-        if (!sc.id) return;
-        const dupSc = scenarioIds.get(sc.id) ?? requirementIds.get(sc.id);
-        if (dupSc) {
-          reportDuplicate(sinkFor, sc.id, dupSc, { sink, file, at: scAt });
-          return;
+    // With unique IDs a file's catalogue part depends on the file alone: an unchanged
+    // file's part is reused instead of being rebuilt entry by entry.
+    const reuse = unique ? fileCatalogue.get(checked) : undefined;
+    if (reuse && reuse.name === name && reuse.display === file.display) {
+      catalogue.capabilities.push(reuse.capEntry);
+      for (const r of reuse.requirements) catalogue.requirements.push(r);
+      for (const sc of reuse.scenarios) catalogue.scenarios.push(sc);
+      for (const [at, message] of reuse.prefixFindings) sink.report("id-prefix", at, message);
+    } else {
+      const firstRequirement = catalogue.requirements.length;
+      const firstScenario = catalogue.scenarios.length;
+      const prefixFindings: [{ line: number; column: number }, string][] = [];
+      const prefixes = new Map<string, number>();
+      const head = (id: string) => {
+        const dot = id.indexOf(".");
+        return dot < 0 ? id : id.slice(0, dot);
+      };
+      for (const req of checked) if (req.id) prefixes.set(head(req.id), (prefixes.get(head(req.id)) ?? 0) + 1);
+      const prefix = [...prefixes.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? name;
+      const capEntry = { name, prefix, file: file.display, requirements: [] as string[] };
+      catalogue.capabilities.push(capEntry);
+      checked.forEach((req, i) => {
+        const at = doc.requirements[i]!.at;
+        if (!req.id) return;
+        if (head(req.id) !== prefix) {
+          const message = `requirement ID "${req.id}" should start with "${prefix}." like the rest of ${name}`;
+          sink.report("id-prefix", at, message);
+          prefixFindings.push([at, message]);
         }
-        scenarioIds.set(sc.id, { file: file.display, line: scAt.line });
-        if (!sc.level) return;
-        entry.scenarios.push(sc.id);
-        let item = catalogueEntries.get(sc);
-        if (!item || item.capability !== name || item.requirement !== req.id || item.file !== file.display) {
-          item = {
-            id: sc.id,
-            title: sc.name,
-            requirement: req.id!,
-            capability: name,
-            level: sc.level,
-            status: req.status,
-            ...(sc.planStep ? { planStep: sc.planStep } : {}),
-            steps: sc.steps.map((s) => ({ keyword: s.keyword, text: s.text })),
-            file: file.display,
-            line: scAt.line,
-          };
-          catalogueEntries.set(sc, item);
+        if (!unique) {
+          const dup = requirementIds.get(req.id) ?? scenarioIds.get(req.id);
+          if (dup) {
+            reportDuplicate(sinkFor, req.id, dup, { sink, file, at });
+            return;
+          }
+          requirementIds.set(req.id, { file: file.display, line: at.line });
         }
-        catalogue.scenarios.push(item);
+        capEntry.requirements.push(req.id);
+        const entry: CatalogueRequirement = { id: req.id, title: req.name, capability: name, status: req.status, en18031: req.en18031, scenarios: [], file: file.display, line: at.line };
+        catalogue.requirements.push(entry);
+        req.scenarios.forEach((sc, j) => {
+          const scAt = doc.requirements[i]!.scenarios[j]!.at;
+          if (!sc.id) return;
+          if (!unique) {
+            const dupSc = scenarioIds.get(sc.id) ?? requirementIds.get(sc.id);
+            if (dupSc) {
+              reportDuplicate(sinkFor, sc.id, dupSc, { sink, file, at: scAt });
+              return;
+            }
+            scenarioIds.set(sc.id, { file: file.display, line: scAt.line });
+          }
+          if (!sc.level) return;
+          entry.scenarios.push(sc.id);
+          let item = catalogueEntries.get(sc);
+          if (!item || item.capability !== name || item.requirement !== req.id || item.file !== file.display) {
+            item = {
+              id: sc.id,
+              title: sc.name,
+              requirement: req.id!,
+              capability: name,
+              level: sc.level,
+              status: req.status,
+              ...(sc.planStep ? { planStep: sc.planStep } : {}),
+              steps: sc.steps.map((s) => ({ keyword: s.keyword, text: s.text })),
+              file: file.display,
+              line: scAt.line,
+            };
+            catalogueEntries.set(sc, item);
+          }
+          catalogue.scenarios.push(item);
+        });
       });
-    });
+      if (unique) fileCatalogue.set(checked, { name, display: file.display, capEntry, requirements: catalogue.requirements.slice(firstRequirement), scenarios: catalogue.scenarios.slice(firstScenario), prefixFindings });
+    }
     for (const block of doc.schemas) {
       const compiled = compileSchemaBlock(block, sink);
       if (!compiled) continue;
@@ -369,7 +404,7 @@ export function checkDiscovered(corpus: CorpusFiles, options: CheckOptions = {})
   for (const change of corpus.changes) {
     if (change.archived) continue;
     checkChange(change, base, { rules, en18031: enIds }, sinks, files, (id) => {
-      const loc = requirementIds.get(id) ?? scenarioIds.get(id);
+      const loc = index ? index.locate(id) : (requirementIds.get(id) ?? scenarioIds.get(id));
       return loc && where(loc);
     });
   }

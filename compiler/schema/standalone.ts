@@ -1,10 +1,17 @@
-import { Ajv2020 } from "ajv/dist/2020.js";
-import standalone from "ajv/dist/standalone/index.js";
+import { createRequire } from "node:module";
+import type { Ajv2020 as Ajv2020Class } from "ajv/dist/2020.js";
+import type standaloneModule from "ajv/dist/standalone/index.js";
 import { AJV_OPTIONS } from "./ajv-options.js";
 import { cached } from "../cache/content-cache.js";
 
-// CommonJS module: its callable default sits on .default under NodeNext typing.
-const standaloneCode = standalone.default;
+// ajv is CommonJS and its initialisation is a large share of a CLI start: load it on
+// the first code generation only (`spec check` never generates).
+const require = createRequire(import.meta.url);
+let ajv: { Ajv2020: typeof Ajv2020Class; standaloneCode: typeof standaloneModule.default } | undefined;
+function loadAjv() {
+  ajv ??= { Ajv2020: (require("ajv/dist/2020.js") as { Ajv2020: typeof Ajv2020Class }).Ajv2020, standaloneCode: (require("ajv/dist/standalone/index.js") as typeof standaloneModule).default };
+  return ajv;
+}
 
 /**
  * ajv's standalone output still calls require() for its runtime helpers even in ESM
@@ -29,8 +36,9 @@ export function validatorSource(schema: object): string {
 }
 
 function generateValidator(schema: object): string {
-  const ajv = new Ajv2020({ ...AJV_OPTIONS, code: { source: true, esm: true, lines: true } });
-  const validate = ajv.compile(schema);
-  return esmValidatorModule(standaloneCode(ajv, validate));
+  const { Ajv2020, standaloneCode } = loadAjv();
+  const instance = new Ajv2020({ ...AJV_OPTIONS, code: { source: true, esm: true, lines: true } });
+  const validate = instance.compile(schema);
+  return esmValidatorModule(standaloneCode(instance, validate));
 }
 

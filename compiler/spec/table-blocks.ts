@@ -5,8 +5,37 @@ import type { Lines } from "./extract.js";
 import type { MetadataEntry } from "./metadata.js";
 
 const DELIMITER_ROW = /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
-/** Cells whose plain text needs a Markdown reading (emphasis, links, HTML, entities). */
-const INLINE_MARKUP = /[*_[<&!]/;
+/** Cells whose plain text needs a Markdown reading (emphasis, HTML, entities). */
+const INLINE_MARKUP = /[*<&]/;
+/** What can turn `[` or `![` into a link or image: an inline destination, a reference, a definition. */
+const LINK_TAIL = /\](\(|\[|:)/;
+const ALNUM = /[A-Za-z0-9]/;
+/** Characters that were always sent to remark and are literal unless the rules below say otherwise. */
+const MAYBE_MARKUP = /[_[!]/;
+const AUTOLINK = /www\.|:\/\/|@|~/i;
+const BLOCK_START = /^\s*(#|[-+>=~`]|\d+[.)])/;
+
+/**
+ * Whether remark could read `raw` differently from its literal text (escapes and code
+ * spans aside, which cellText resolves itself). Brackets without a link tail stay
+ * literal (no definitions exist inside one cell), and an `_` between two ASCII letters
+ * or digits can neither open nor close emphasis (CommonMark's flanking rules), so
+ * `[UNVERIFIED]` or `boot_count` skip the parser (a cold micromark run costs ms per cell).
+ */
+export function cellNeedsMarkdown(raw: string): boolean {
+  const outsideCode = raw.replace(/`[^`]*`/g, "");
+  if (INLINE_MARKUP.test(outsideCode)) return true;
+  if (!MAYBE_MARKUP.test(outsideCode)) return false;
+  // remark reads a lone cell as a document: a block marker in front keeps it in charge.
+  // GFM autolink literals take escapes and brackets verbatim into the link; ~ strikes through.
+  if (BLOCK_START.test(raw) || LINK_TAIL.test(raw) || AUTOLINK.test(raw)) return true;
+  // Code spans are resolved here only in the plain case: single backticks, paired, none escaped.
+  if (/``|\\`/.test(raw) || (raw.split("`").length - 1) % 2 === 1) return true;
+  for (let i = raw.indexOf("_"); i >= 0; i = raw.indexOf("_", i + 1)) {
+    if (!(i > 0 && ALNUM.test(raw[i - 1]!) && i + 1 < raw.length && ALNUM.test(raw[i + 1]!))) return true;
+  }
+  return false;
+}
 
 /** GFM cell boundaries: `|` not escaped by a backslash (also inside code spans, as GFM reads them first). */
 function splitRow(line: string): { raw: string; column: number }[] {
@@ -34,8 +63,8 @@ function splitRow(line: string): { raw: string; column: number }[] {
 }
 
 /** Plain text of a cell as mdast-util-to-string gives it: code spans without backticks, escapes resolved. */
-function cellText(raw: string): string {
-  if (INLINE_MARKUP.test(raw.replace(/`[^`]*`/g, ""))) {
+export function cellText(raw: string): string {
+  if (cellNeedsMarkdown(raw)) {
     const tree = parseMarkdown(raw.replace(/\\\|/g, "|"));
     return nodeText(tree).trim();
   }
