@@ -139,7 +139,8 @@ scenario("verify.commit.success", onHost, async ({ context }) => {
   expect(rounds.map((x) => x.n)).toEqual(rounds.map((_, i) => i + 1));
   expect(rounds.length).toBeGreaterThanOrEqual(2);
   expect(rounds.length).toBeLessThanOrEqual(7);
-  for (let i = 1; i < rounds.length; i++) expect(rounds[i]!.at - rounds[i - 1]!.at).toBeGreaterThanOrEqual(0.4); // printed to 0.1 s
+  // printed to 0.1 s; the last round is pulled in to the end of the window, so only the gaps before it are whole intervals
+  for (let i = 1; i < rounds.length - 1; i++) expect(rounds[i]!.at - rounds[i - 1]!.at).toBeGreaterThanOrEqual(0.4);
   expect(rounds.slice(0, -1).every((x) => x.at < 3)).toBe(true);
   expect(rounds.at(-1)!.at).toBeGreaterThanOrEqual(3);
   expect(r.stdout).toMatch(/lan-settings\.json missing: expecting the fallback 172\.20\.30\.1 on eth1/);
