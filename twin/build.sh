@@ -8,6 +8,8 @@
 #   boot     nix/scripts/build-boot-vfat.sh  (kernel + initrd)
 #   image    nix/scripts/build-image.sh      (seed layout, U-Boot env at 1 MiB)
 #   bundle   nix/scripts/build-rauc-bundle.sh (boot + rootfs above, signed with the dev keys)
+# and describes the image stage in <stage>/artifacts.json, the artifact set the
+# `artifacts` conformance target reads (conformance/targets/artifacts/artifact-set.ts).
 # usage: build.sh [--arch amd64|arm64] [--root-only]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -53,19 +55,23 @@ if [ ! -f "$imgdir/twin.img" ]; then
   trap 'rm -rf -- "$tmp"' EXIT
   kernel=$(ls "$root"/boot/vmlinuz-* | head -1)
   boot_extra=()
+  # What nix/boot-script.nix passes from the NixOS configuration (init= and
+  # boot.kernelParams); the console and twin-only words come from the env
+  # (twin/uboot/env-arm64.txt).
+  twin_kernel_params="init=/sbin/init panic=10"
   if [ "$arch" = arm64 ]; then
     bash "$here/kernel-image.sh" "$kernel" "$tmp/vmlinuz"
     # U-Boot reads the SD card by programmed I/O: the 38 MB raw Image takes 6-16 s,
     # gzip-compressed (booti unpacks it, env kernel_comp_*) 5-7 s to "Starting kernel".
     gzip -n -6 -c "$tmp/vmlinuz" > "$tmp/Image.gz"
-    # What nix/boot-script.nix passes from the NixOS configuration (init= and
-    # boot.kernelParams); the console and twin-only words come from the env
-    # (twin/uboot/env-arm64.txt).
-    twin_kernel_params="init=/sbin/init panic=10"
     bash "$repo/nix/scripts/compile-boot-script.sh" "$repo/nix/scripts/boot.cmd" "$tmp/boot.scr" --arch arm64 --build-id "twin-$img_key" --kernel-params "$twin_kernel_params" --cmd-out "$tmp/boot.cmd" >&2
     boot_extra=(--boot-scr "$tmp/boot.scr")
   else
     cp "$kernel" "$tmp/vmlinuz"
+    # amd64 boots with QEMU -kernel, so boot.scr stays off its boot partition; it is
+    # still compiled (for the twin's architecture) so the artifact set describes
+    # the script the same source and compiler produce.
+    bash "$repo/nix/scripts/compile-boot-script.sh" "$repo/nix/scripts/boot.cmd" "$tmp/boot.scr" --arch x86_64 --build-id "twin-$img_key" --kernel-params "$twin_kernel_params" --cmd-out "$tmp/boot.cmd" >&2
   fi
   say "initrd"
   bash "$here/build-initrd.sh" "$root" "$tmp/initrd"
@@ -93,12 +99,20 @@ if [ ! -f "$imgdir/twin.img" ]; then
     --cert "$cache/dev-certs/dev.signing.cert.pem" --key "$cache/dev-certs/dev.signing.key.pem" --keyring "$cache/dev-certs/dev.ca.cert.pem" >&2
   say "hashing the image"
   sha256sum "$tmp/twin.img" | cut -d' ' -f1 > "$tmp/twin.img.sha256"
+  # The whole stage directory is renamed into place below, so this file appears
+  # with the files it names or not at all.
+  certs=$cache/dev-certs
+  cat > "$tmp/artifacts.json" <<JSON
+{"image":"twin.img","squashfs":"rootfs.squashfs","bundle":"twin.raucb","bootScr":"boot.scr","bootCmd":"boot.cmd",
+ "caCert":"$certs/dev.ca.cert.pem","signingCert":"$certs/dev.signing.cert.pem","signingKey":"$certs/dev.signing.key.pem",
+ "env":{"offset":1048576,"size":16384},"version":"$version","arch":"$arch","twin":true}
+JSON
   mv -- "$tmp" "$imgdir"
   trap - EXIT
 else
   say "image cached: $imgdir"
 fi
-pointer "{\"arch\":\"$arch\",\"key\":\"$key\",\"root\":\"$root\",\"certs\":\"$cache/dev-certs\",\"kernel\":\"$imgdir/vmlinuz\",\"initrd\":\"$imgdir/initrd\",\"bootVfat\":\"$imgdir/boot.vfat\",\"rootfs\":\"$imgdir/rootfs.squashfs\",\"image\":\"$imgdir/twin.img\",\"bundle\":\"$imgdir/twin.raucb\",\"version\":\"$(cat "$root/etc/atomicnix/version")\",\"imageSha256\":\"$(cat "$imgdir/twin.img.sha256")\"${uboot_dir:+,\"uboot\":\"$uboot_dir/u-boot.bin\",\"ubootEnv\":\"$imgdir/uboot-env.txt\"}}"
+pointer "{\"arch\":\"$arch\",\"key\":\"$key\",\"root\":\"$root\",\"certs\":\"$cache/dev-certs\",\"kernel\":\"$imgdir/vmlinuz\",\"initrd\":\"$imgdir/initrd\",\"bootVfat\":\"$imgdir/boot.vfat\",\"rootfs\":\"$imgdir/rootfs.squashfs\",\"image\":\"$imgdir/twin.img\",\"bundle\":\"$imgdir/twin.raucb\",\"version\":\"$(cat "$root/etc/atomicnix/version")\",\"imageSha256\":\"$(cat "$imgdir/twin.img.sha256")\",\"artifacts\":\"$imgdir\"${uboot_dir:+,\"uboot\":\"$uboot_dir/u-boot.bin\",\"ubootEnv\":\"$imgdir/uboot-env.txt\"}}"
 # Keep the cache bounded (an image stage is ~1.7 GB): per stage and architecture the
 # current build and the newest other one stay (a suite may still run on it; bases:
 # the two newest), older ones go.

@@ -25,6 +25,8 @@ export interface TwinBuild {
   /** arm64: the twin's U-Boot (QEMU -bios) and the env text written into the image */
   uboot?: string;
   ubootEnv?: string;
+  /** the image stage directory, holding artifacts.json: the set the `artifacts` target reads */
+  artifacts?: string;
 }
 
 export function twinCache(env: NodeJS.ProcessEnv = process.env): string {

@@ -1,12 +1,15 @@
 /**
  * One command for the twin suites: builds the twin if its inputs changed
  * (twin/build.sh, cached), then runs tests/twin with ATOMICNIX_TARGET=container and,
- * unless --container-only, with ATOMICNIX_TARGET=vm, printing the time of each step.
- *   npx tsx twin/run-suite.ts [--container-only] [--vm-only] [--arch amd64|arm64] (arm64: vm suite only)
+ * unless --container-only, with ATOMICNIX_TARGET=vm, and tests/artifacts with
+ * ATOMICNIX_TARGET=artifacts on the build's artifact set (unless --container-only or
+ * --vm-only), printing the time of each step.
+ *   npx tsx twin/run-suite.ts [--container-only] [--vm-only] [--artifacts-only] [--arch amd64|arm64] (arm64: vm and artifacts suites)
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { readRuns } from "../conformance/results/store.js";
+import { describeArtifactSet, loadArtifactSet } from "../conformance/targets/artifacts/index.js";
 import { qemuMachine } from "../conformance/targets/vm/machine.js";
 import { locateTwin } from "./locate.js";
 
@@ -43,12 +46,29 @@ function scenarioTimes(kind: string): void {
   console.log(`\n== ${kind}: ${ran.length} scenario(s) ran, ${(total / 1000).toFixed(1)} s in tests (evidence ${run.dir})`);
   for (const t of ran) console.log(`  ${t.state.padEnd(7)} ${(t.durationMs / 1000).toFixed(1).padStart(7)} s  ${t.scenario ?? t.name}`);
 }
-if (!args.has("--vm-only") && arch === "amd64") {
+const only = ["--container-only", "--vm-only", "--artifacts-only"].filter((a) => args.has(a));
+if (only.length > 1) throw new Error(`choose at most one of ${only.join(", ")}`);
+const runs = (suite: string) => only.length === 0 || only[0] === `--${suite}-only`;
+// The artifact set of this very build (twin/build.sh writes <stage>/artifacts.json);
+// its evidence names the image and bundle it inspected (describeArtifactSet).
+if (runs("artifacts")) {
+  if (!twin.artifacts) throw new Error(`the twin build records no artifact set directory (current-${arch}.json has no "artifacts"); rebuild with twin/build.sh`);
+  const described = await describeArtifactSet(loadArtifactSet(twin.artifacts));
+  failed |= step("artifacts suite", ["npx", "vitest", "run", "tests/artifacts"], {
+    ATOMICNIX_TARGET: "artifacts",
+    ATOMICNIX_TWIN_ARCH: arch,
+    ATOMICNIX_ARTIFACTS_DIR: twin.artifacts,
+    ATOMICNIX_IMAGE_HASH: described.imageHash,
+    ATOMICNIX_TARGET_INFO: JSON.stringify({ ...described.targetInfo, twinKey: twin.key }),
+  });
+  scenarioTimes("artifacts");
+}
+if (runs("container") && arch === "amd64") {
   failed |= step("container suite", ["npx", "vitest", "run", "tests/twin"], meta("container"));
   scenarioTimes("container");
 }
 // One QEMU guest at a time: two TCG guests on two cores would only slow each other down.
-if (!args.has("--container-only")) {
+if (runs("vm")) {
   failed |= step("vm suite", ["npx", "vitest", "run", "tests/twin", "--no-file-parallelism"], meta("vm"));
   scenarioTimes("vm");
 }

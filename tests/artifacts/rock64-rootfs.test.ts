@@ -11,7 +11,9 @@
  * never checked against the twin, whose own values differ by design.
  *
  * On the `artifacts` target the built squashfs of $ATOMICNIX_ARTIFACTS_DIR is read
- * instead, and the Rock64 values are asserted on it when it is an arm64 set.
+ * instead, and the Rock64 values are asserted on it when it is an arm64 set that is
+ * not a twin build; where a scenario's THEN names such a value, a twin set runs every
+ * other check and then declares the scenario not runnable.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -59,7 +61,7 @@ function builtRootfs(): Built | null {
   if (built !== undefined) return built;
   if (target === "artifacts") {
     const set: ArtifactSet = loadArtifactSet();
-    built = { kind: "artifacts", tree: new RootfsTree(set.squashfs), squashfs: set.squashfs, caCert: set.caCert, rock64: set.arch !== "amd64" };
+    built = { kind: "artifacts", tree: new RootfsTree(set.squashfs), squashfs: set.squashfs, caCert: set.caCert, rock64: set.arch !== "amd64" && !set.twin };
     return built;
   }
   const twin = locateTwin();
@@ -142,6 +144,9 @@ scenario("rauc.system-conf.keys", onArtifacts, ({ context }) => {
   const keyringPath = built.keyring!.path!;
   const inImage = keyringPath.startsWith("/etc/") ? b.tree.etc(keyringPath.slice("/etc/".length)) : keyringPath;
   expect(b.tree.read(inImage).equals(readFileSync(b.caCert!))).toBe(true);
+  if (target === "artifacts" && !b.rock64) {
+    context.skip(`not runnable on this artifact set: compatible=rock64 needs a Rock64 squashfs; this one has compatible=${built.system!.compatible}`);
+  }
 });
 
 scenario("rauc.slots.config", onArtifacts, ({ context }) => {
@@ -306,7 +311,7 @@ function librarySelfTestKey(k: KeyBlock, onDisk: string, ownersRoot: string): st
   return owner ? `${owner}, ${elf.soname}` : undefined;
 }
 
-scenario("auth.development-build.same-policy", onArtifacts, () => {
+scenario("auth.development-build.same-policy", onArtifacts, ({ context }) => {
   // Development mode changes only which provisioning entry the runtime bundles
   // (`device/build.ts --development` takes device/provisioning/main.development.ts,
   // whose first boot also seeds the SSH-on-WAN flag). No Nix file calls
@@ -332,6 +337,9 @@ scenario("auth.development-build.same-policy", onArtifacts, () => {
   expect(names(rock64.value(["environment", "etc"])).filter((n) => /authorized_keys/.test(n))).toEqual([]);
   // PAM: no module of ours changes the PAM services NixOS generates.
   expect(rock64.definitions(["security", "pam"])).toEqual([]);
+  // Everything above reads declarations and scripts, not a built set: an artifacts
+  // run (one set) has no development/production pair to compare.
+  if (target === "artifacts") context.skip("not runnable on one artifact set: the scenario compares the squashfs images built with and without DEVELOPMENT=1");
 });
 
 // ------------------------------------------------------------ kernel and closure

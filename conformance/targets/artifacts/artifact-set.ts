@@ -13,7 +13,11 @@ import { isAbsolute, join, resolve } from "node:path";
  *     "env": { "offset": 4161536, "size": 16384 }, "version": "25.11.20251201.a1b2c3d", "arch": "arm64" }
  *
  * `idbloader`/`ubootItb` (Rock64 only), `env` (twin only), `signingKey` (the key the build
- * signed with, kept outside the artifacts), `version` and `arch` are optional.
+ * signed with, kept outside the artifacts), `version`, `arch` and `twin` are optional.
+ * `"twin": true` marks a twin build (twin/build.sh): the same nix/scripts, but a Debian
+ * root, bundle compatible `atomicnix-twin`, a quick squashfs level and (amd64) no
+ * U-Boot boot path, so checks of Rock64 release values declare themselves not
+ * runnable on it instead of passing or failing on values it never claims.
  */
 export interface ArtifactSet {
   image: string;
@@ -32,6 +36,8 @@ export interface ArtifactSet {
   /** expected bundle version, when the build knows it */
   version?: string;
   arch?: string;
+  /** a twin build, not a Rock64 release set */
+  twin?: boolean;
 }
 
 const FILE_FIELDS = ["image", "squashfs", "bundle", "bootScr", "bootCmd", "caCert", "signingCert"] as const;
@@ -77,6 +83,10 @@ export function loadArtifactSet(dir: string | undefined = process.env.ATOMICNIX_
     if (typeof v !== "string" || v === "") throw new Error(`${file}: field \`${f}\` must be a non-empty string`);
     result[f] = v;
   }
+  if (raw.twin !== undefined) {
+    if (typeof raw.twin !== "boolean") throw new Error(`${file}: field \`twin\` must be true or false`);
+    result.twin = raw.twin;
+  }
   return result;
 }
 
@@ -95,6 +105,6 @@ export async function describeArtifactSet(set: ArtifactSet): Promise<{ targetInf
   const imageHash = `sha256:${await fileSha256(set.image)}`;
   return {
     imageHash,
-    targetInfo: { kind: "artifacts", arch: set.arch ?? null, image: set.image, bundle: set.bundle, bundleSha256: await fileSha256(set.bundle), version: set.version ?? null },
+    targetInfo: { kind: "artifacts", arch: set.arch ?? null, image: set.image, bundle: set.bundle, bundleSha256: await fileSha256(set.bundle), version: set.version ?? null, twin: set.twin ?? false },
   };
 }

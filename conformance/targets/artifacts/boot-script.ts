@@ -27,8 +27,10 @@ export function inspectBootScript(file: string): BootScriptImage {
     if (!m?.[1]) throw new Error(`dumpimage -l ${file}: no "${label}" line:\n${text}`);
     return m[1].trim();
   };
-  // "AArch64 Linux Script (uncompressed)": architecture, OS, type, (compression)
-  const typeLine = /^(\S+)\s+(\S+)\s+(.+?)\s+\((.+)\)$/.exec(get("Image Type"));
+  // "AArch64 Linux Script (uncompressed)": architecture, OS, type, (compression); some
+  // architecture names hold a space ("Intel x86_64 Linux Script"), so the OS word is
+  // found right before the type, which is the last word(s) before the parenthesis.
+  const typeLine = /^(.+?)\s+(\S+)\s+(Script|Kernel Image|RAMDisk Image|Multi-File Image|Firmware|Flat Device Tree|Standalone Program|\S+)\s+\((.+)\)$/.exec(get("Image Type"));
   if (!typeLine) throw new Error(`dumpimage -l ${file}: cannot read Image Type "${get("Image Type")}"`);
   const bytes = readFileSync(file);
   const HEADER = 64;
