@@ -396,6 +396,13 @@ scenario("build.closure.contents", onArtifacts, ({ context }) => {
 
 const FLAG = "ssh-wan-enabled";
 
+/** Every mention of the flag in a bundle is an element of a RESERVED_CONFIG_ENTRIES array literal. */
+function namesFlagOnlyAsReserved(text: string): boolean {
+  const total = text.split(FLAG).length - 1;
+  const inLists = [...text.matchAll(/RESERVED_CONFIG_ENTRIES\d* = \[([^\]]*)\]/g)].reduce((n, m) => n + (m[1]!.split(`"${FLAG}"`).length - 1), 0);
+  return total > 0 && inLists === total;
+}
+
 scenario("fw.ssh-wan-manual.no-writer", { ...onArtifacts, timeout: 600_000 }, ({ context }) => {
   // The provisioning schema has no key that could turn SSH on WAN on: the only ssh key is
   // the admin's public keys.
@@ -442,7 +449,14 @@ scenario("fw.ssh-wan-manual.no-writer", { ...onArtifacts, timeout: 600_000 }, ({
   // runtime package (modules/base.nix): the bundle is the package's copy.
   const inRuntime = (s: string) => [...b.tree.entries.keys()].find((p) => p.startsWith("/nix/store/") && p.endsWith(s.replace(/^\/usr/, "")));
   const resolvedScripts = [...scripts].map((s) => b.tree.resolve(s) ?? inRuntime(s) ?? s);
-  expect(files.filter((f) => !units.includes(f) && !resolvedScripts.includes(f)), "files naming the flag besides the toggle/reload units and the script they run").toEqual([]);
+  // The runtime bundles that refuse the flag as a bind path (device/quadlet/storage.ts)
+  // name it only as an element of that list, which they read, never write.
+  const refusing = files.filter((f) => !units.includes(f) && !resolvedScripts.includes(f) && namesFlagOnlyAsReserved(readFileSync(join(dir, f), "latin1")));
+  expect(files.filter((f) => !units.includes(f) && !resolvedScripts.includes(f) && !refusing.includes(f)), "files naming the flag besides the toggle/reload units, the script they run and the reserved-entry lists").toEqual([]);
+  for (const f of refusing) expect(pathUses(readFileSync(join(dir, f), "utf8"), FLAG).filter((u) => u.kind === "write"), f).toEqual([]);
+  // The reserved-list rule sees a mention outside the list.
+  expect(namesFlagOnlyAsReserved(`var RESERVED_CONFIG_ENTRIES = ["os-upgrade.json", "${FLAG}"];`)).toBe(true);
+  expect(namesFlagOnlyAsReserved(`var RESERVED_CONFIG_ENTRIES = ["${FLAG}"]; writeFileSync("/data/config/${FLAG}", "");`)).toBe(false);
   for (const s of resolvedScripts) {
     const uses = pathUses(readFileSync(join(dir, s), "utf8"), FLAG);
     expect(uses.filter((u) => u.kind === "write"), s).toEqual([]);

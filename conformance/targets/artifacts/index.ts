@@ -15,5 +15,5 @@ export { scriptPath, certGeneratorPath, runBuildScript } from "./build.js";
 export { loadArtifactSet, describeArtifactSet, fileSha256, type ArtifactSet } from "./artifact-set.js";
 export { runInQemuUboot, QEMU_ARM64_UBOOT, type UbootRun } from "./uboot-run.js";
 export { readSquashfsFile, extractSquashfs } from "./squashfs.js";
-export { privateKeyNeedles, scanFileForKeys, scanTreeForKeys, pemCertificates, type KeyNeedle } from "./private-keys.js";
+export { privateKeyNeedles, holdsNeedle, scanFileForKeys, scanTreeForKeys, pemCertificates, type KeyNeedle } from "./private-keys.js";
 export { parseIni } from "./ini.js";

@@ -2,11 +2,22 @@ import { closeSync, lstatSync, openSync, readdirSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { mustRun } from "./exec.js";
 
-/** A byte pattern that betrays private key material. */
-export interface KeyNeedle {
-  name: string;
-  bytes: Buffer;
+/** A byte string, or a pattern over the bytes read as latin1, that betrays private key material. */
+export type KeyNeedle = { name: string; bytes: Buffer } | { name: string; pattern: RegExp; span: number };
+
+/**
+ * A PEM private key block a loader would accept: the armour line, optional RFC 1421
+ * headers, then base64 body. The armour text alone is no key: OpenSSH's and OpenSSL's
+ * programs carry it as a string constant (followed by a NUL, not by base64 lines).
+ */
+const PEM_PRIVATE_KEY = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----\r?\n(?:[A-Za-z0-9-]+: [^\r\n]*\r?\n)*(?:\r?\n)?[A-Za-z0-9+/=]{40,}\r?\n/;
+
+/** Whether one needle occurs in a buffer. */
+export function holdsNeedle(view: Buffer, needle: KeyNeedle): boolean {
+  return "bytes" in needle ? view.includes(needle.bytes) : needle.pattern.test(view.toString("latin1"));
 }
+
+const needleSpan = (n: KeyNeedle) => ("bytes" in n ? n.bytes.length : n.span);
 
 /**
  * What to look for: any PEM private key block, and the DER encodings (PKCS#8 and
@@ -14,16 +25,17 @@ export interface KeyNeedle {
  * binary form is found too.
  */
 export function privateKeyNeedles(signingKey: string): KeyNeedle[] {
-  const needles: KeyNeedle[] = [{ name: "PEM PRIVATE KEY block", bytes: Buffer.from("PRIVATE KEY-----") }];
-  needles.push({ name: "signing key (PKCS#8 DER)", bytes: mustRun("openssl", ["pkey", "-in", signingKey, "-outform", "DER"]) });
+  const needles: KeyNeedle[] = [{ name: "PEM PRIVATE KEY block", pattern: PEM_PRIVATE_KEY, span: 512 }];
+  const pkcs8 = mustRun("openssl", ["pkey", "-in", signingKey, "-outform", "DER"]);
+  needles.push({ name: "signing key (PKCS#8 DER)", bytes: pkcs8 });
   const traditional = mustRun("openssl", ["pkey", "-in", signingKey, "-outform", "DER", "-traditional"]);
-  if (!traditional.equals(needles[1]!.bytes)) needles.push({ name: "signing key (traditional DER)", bytes: traditional });
+  if (!traditional.equals(pkcs8)) needles.push({ name: "signing key (traditional DER)", bytes: traditional });
   return needles;
 }
 
 /** Names of the needles found in one file, read in chunks that overlap by the longest needle. */
 export function scanFileForKeys(file: string, needles: readonly KeyNeedle[]): string[] {
-  const overlap = Math.max(...needles.map((n) => n.bytes.length)) - 1;
+  const overlap = Math.max(...needles.map(needleSpan)) - 1;
   const found = new Set<string>();
   const chunk = Buffer.alloc(8 * 1024 * 1024 + overlap);
   const fd = openSync(file, "r");
@@ -35,7 +47,7 @@ export function scanFileForKeys(file: string, needles: readonly KeyNeedle[]): st
       if (n === 0) break;
       pos += n;
       const view = chunk.subarray(0, carried + n);
-      for (const needle of needles) if (view.includes(needle.bytes)) found.add(needle.name);
+      for (const needle of needles) if (holdsNeedle(view, needle)) found.add(needle.name);
       carried = Math.min(overlap, view.length);
       view.copy(chunk, 0, view.length - carried);
     }
