@@ -35,6 +35,7 @@ import {
   parseIni,
   pemCertificates,
   privateKeyNeedles,
+  mustRun,
   holdsNeedle,
   readSquashfsFile,
   scanFileForKeys,
@@ -277,6 +278,17 @@ scenario("build.dev-keys.not-shipped", { ...onArtifacts, timeout: 300_000 }, () 
   const straddling = join(work, "embedded-pem");
   writeFileSync(straddling, Buffer.concat([Buffer.alloc(8 * 1024 * 1024 - 20), readFileSync(set.signingKey)]));
   expect(scanFileForKeys(straddling, needles)).toContain("PEM PRIVATE KEY block");
+  // inside an ELF program a library's own PEM test key is no key of this build, but this build's key is found there in any form
+  const elfBytes = (extra: Buffer) => Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46]), Buffer.alloc(1020), extra]);
+  const testKey = mustRun("openssl", ["genpkey", "-algorithm", "ED25519"]);
+  const library = join(work, "library-with-test-key.so");
+  writeFileSync(library, elfBytes(testKey));
+  expect(scanFileForKeys(library, needles)).toEqual([]);
+  const program = join(work, "program-with-our-key");
+  writeFileSync(program, elfBytes(readFileSync(set.signingKey)));
+  expect(scanFileForKeys(program, needles)).toContain("signing key (PEM body)");
+  writeFileSync(program, elfBytes(pkcs8.bytes));
+  expect(scanFileForKeys(program, needles)).toContain("signing key (PKCS#8 DER)");
   expect(scanFileForKeys(set.image, needles), set.image).toEqual([]);
   expect(scanFileForKeys(set.bundle, needles), set.bundle).toEqual([]);
   const root = join(work, "rootfs-extracted");

@@ -1,9 +1,9 @@
-import { closeSync, lstatSync, openSync, readdirSync, readSync } from "node:fs";
+import { closeSync, lstatSync, openSync, readFileSync, readdirSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { mustRun } from "./exec.js";
 
 /** A byte string, or a pattern over the bytes read as latin1, that betrays private key material. */
-export type KeyNeedle = { name: string; bytes: Buffer } | { name: string; pattern: RegExp; span: number };
+export type KeyNeedle = { name: string; bytes: Buffer } | { name: string; pattern: RegExp; span: number; notInPrograms: true };
 
 /**
  * A PEM private key block a loader would accept: the armour line, optional RFC 1421
@@ -17,6 +17,8 @@ export function holdsNeedle(view: Buffer, needle: KeyNeedle): boolean {
   return "bytes" in needle ? view.includes(needle.bytes) : needle.pattern.test(view.toString("latin1"));
 }
 
+const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
+
 const needleSpan = (n: KeyNeedle) => ("bytes" in n ? n.bytes.length : n.span);
 
 /**
@@ -25,11 +27,18 @@ const needleSpan = (n: KeyNeedle) => ("bytes" in n ? n.bytes.length : n.span);
  * binary form is found too.
  */
 export function privateKeyNeedles(signingKey: string): KeyNeedle[] {
-  const needles: KeyNeedle[] = [{ name: "PEM PRIVATE KEY block", pattern: PEM_PRIVATE_KEY, span: 512 }];
+  // Any PEM key block outside programs; ELF programs and libraries carry their own
+  // self-test keys in read-only data (GnuTLS does), which are no key of this build, so
+  // there only this build's signing key is looked for, in every encoding.
+  const needles: KeyNeedle[] = [{ name: "PEM PRIVATE KEY block", pattern: PEM_PRIVATE_KEY, span: 512, notInPrograms: true }];
   const pkcs8 = mustRun("openssl", ["pkey", "-in", signingKey, "-outform", "DER"]);
   needles.push({ name: "signing key (PKCS#8 DER)", bytes: pkcs8 });
   const traditional = mustRun("openssl", ["pkey", "-in", signingKey, "-outform", "DER", "-traditional"]);
   if (!traditional.equals(pkcs8)) needles.push({ name: "signing key (traditional DER)", bytes: traditional });
+  // the first PEM body line (48 bytes as base64) of the key file as written and of each DER form
+  const bodyLines = new Set([...readFileSync(signingKey, "latin1").matchAll(/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----\r?\n([A-Za-z0-9+/=]{64})/g)].map((m) => m[1]!));
+  for (const der of [pkcs8, traditional]) bodyLines.add(der.subarray(0, 48).toString("base64"));
+  for (const line of bodyLines) needles.push({ name: "signing key (PEM body)", bytes: Buffer.from(line) });
   return needles;
 }
 
@@ -40,6 +49,9 @@ export function scanFileForKeys(file: string, needles: readonly KeyNeedle[]): st
   const chunk = Buffer.alloc(8 * 1024 * 1024 + overlap);
   const fd = openSync(file, "r");
   try {
+    const magic = Buffer.alloc(4);
+    const isProgram = readSync(fd, magic, 0, 4, 0) === 4 && magic.equals(ELF_MAGIC);
+    if (isProgram) needles = needles.filter((n) => !("notInPrograms" in n));
     let pos = 0;
     let carried = 0;
     for (;;) {
