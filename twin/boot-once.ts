@@ -39,11 +39,11 @@ if ("missing" in build) throw new Error(build.missing);
 if (!build.image) throw new Error(`twin ${build.arch} was built with --root-only: no image`);
 const keep = process.argv.indexOf("--keep");
 const workDir = keep > 0 ? process.argv[keep + 1]! : mkdtempSync(join(tmpdir(), `atomicnix-boot-${build.arch}-`));
-const vm = new VmTarget({ image: build.image, workDir, imageHash: build.imageSha256, arch: build.arch, bios: build.uboot });
+const vm = new VmTarget({ image: build.image, workDir, imageHash: build.imageSha256, arch: build.arch });
 let ok = false;
 try {
   await waitForCores();
-  console.log(`booting ${build.image} (${build.arch}), console log in ${workDir}`);
+  console.log(`booting ${build.image} (${build.arch}), console log ${workDir}/serial-1.log`);
   await vm.start();
   const boot = vm.current!;
   console.log(`multi-user.target after ${((boot.multiUserMs ?? 0) / 1000).toFixed(1)} s (slot ${boot.slot}, first boot with repartitioning)`);

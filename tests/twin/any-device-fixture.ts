@@ -39,7 +39,7 @@ export async function currentDevice(context: TestContext): Promise<TargetBase> {
     if (!build.image) return context.skip("twin built with --root-only: no image for the vm target") as never;
     if (!device) {
       const scratch = mkdtempSync(join(tmpdir(), "atomicnix-vm-"));
-      const t = new VmTarget({ image: build.image, workDir: scratch, imageHash: build.imageSha256, arch: build.arch, bios: build.uboot });
+      const t = new VmTarget({ image: build.image, workDir: scratch, imageHash: build.imageSha256, arch: build.arch });
       cleanup = async () => {
         await t.stop();
         rmSync(scratch, { recursive: true, force: true });

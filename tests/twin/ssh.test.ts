@@ -44,7 +44,6 @@ async function twinOverSsh(context: TestContext): Promise<Rig> {
       workDir: join(dir, "vm"),
       imageHash: build.imageSha256,
       arch: build.arch,
-      bios: build.uboot,
       bootFiles: { "config.toml": twinSeed(readFileSync(`${key}.pub`, "utf8").trim()) },
       lanForwards: { 22: port },
     });

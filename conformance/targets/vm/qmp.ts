@@ -15,8 +15,6 @@ export interface QmpEvent {
  */
 export class QmpClient {
   readonly events: QmpEvent[] = [];
-  /** called for every event as it arrives (after it is appended to events) */
-  onEvent: ((e: QmpEvent) => void) | undefined;
   private socket: Socket | undefined;
   private buffer = "";
   private pending: { resolve: (v: unknown) => void; reject: (e: Error) => void }[] = [];
@@ -59,9 +57,7 @@ export class QmpClient {
 
   private onMessage(msg: Record<string, unknown>): void {
     if (typeof msg.event === "string") {
-      const e: QmpEvent = { event: msg.event, data: msg.data as Record<string, unknown> | undefined, at: Date.now() };
-      this.events.push(e);
-      this.onEvent?.(e);
+      this.events.push({ event: msg.event, data: msg.data as Record<string, unknown> | undefined, at: Date.now() });
     } else if ("return" in msg || "error" in msg) {
       const p = this.pending.shift();
       if (!p) return;
