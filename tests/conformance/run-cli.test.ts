@@ -4,7 +4,7 @@ import { selectBindings } from "../../conformance/cli/run.js";
 import { parseConsole, sshOptionsFromEnv, sshOptionsToEnv } from "../../conformance/targets/ssh/env.js";
 
 // `atomicnix conformance run` usage errors exit 2 and name the bad option; the device
-// part is exercised against the QEMU twin in tests/twin/ssh.test.ts.
+// part is exercised against the QEMU twin in tests/twin/vm-ssh.ts (the end of the VM lifecycle).
 const cli = (args: string[]) => run(["npx", "atomicnix", "conformance", "run", ...args], { timeoutMs: 120_000 });
 
 test.each([

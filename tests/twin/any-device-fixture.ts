@@ -7,14 +7,13 @@ import type { TargetBase } from "../../conformance/targets/driver.js";
 import { sshOptionsFromEnv } from "../../conformance/targets/ssh/env.js";
 import { SshTarget } from "../../conformance/targets/ssh/ssh.js";
 import { ContainerTarget } from "../../conformance/targets/container/container.js";
-import { VmTarget } from "../../conformance/targets/vm/vm.js";
 import { locateTwin } from "../../twin/locate.js";
 
 /**
  * The device of the current run for target-agnostic scenarios: with
- * ATOMICNIX_TARGET=ssh the board named by ATOMICNIX_SSH_* (started once per file),
- * with ATOMICNIX_TARGET=vm one fresh flash of the QEMU twin, with
- * ATOMICNIX_TARGET=container one nspawn twin with an empty /data. Other targets skip.
+ * ATOMICNIX_TARGET=ssh the board named by ATOMICNIX_SSH_* (started once per file; in
+ * CI the VM lifecycle's twin), with ATOMICNIX_TARGET=container one nspawn twin with an
+ * empty /data. Other targets skip.
  */
 let device: Promise<TargetBase> | undefined;
 let cleanup: (() => Promise<void>) | undefined;
@@ -29,21 +28,6 @@ export async function currentDevice(context: TestContext): Promise<TargetBase> {
     if (!device) {
       const t = new SshTarget(sshOptionsFromEnv());
       cleanup = () => t.dispose();
-      device = t.start().then(() => t);
-    }
-    return device;
-  }
-  if (kind === "vm") {
-    const build = locateTwin();
-    if ("missing" in build) return context.skip(build.missing) as never;
-    if (!build.image) return context.skip("twin built with --root-only: no image for the vm target") as never;
-    if (!device) {
-      const scratch = mkdtempSync(join(tmpdir(), "atomicnix-vm-"));
-      const t = new VmTarget({ image: build.image, workDir: scratch, imageHash: build.imageSha256, arch: build.arch });
-      cleanup = async () => {
-        await t.stop();
-        rmSync(scratch, { recursive: true, force: true });
-      };
       device = t.start().then(() => t);
     }
     return device;

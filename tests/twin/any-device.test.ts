@@ -5,13 +5,14 @@ import { rootRequirement } from "../../conformance/targets/ssh/ssh.js";
 import { currentDevice } from "./any-device-fixture.js";
 
 // Device scenarios that need only shell commands on the booted device: no power
-// control, no U-Boot environment from the host, no peers. They run on the QEMU twin
-// and on any device reachable over SSH (a flashed Rock64, a Nix-built VM). On the ssh
+// control, no U-Boot environment from the host, no peers. They run on any device
+// reachable over SSH (a flashed Rock64, a Nix-built VM, and in CI the QEMU twin of the
+// VM lifecycle, which calls `conformance run --target ssh` at its end). On the ssh
 // target the commands run as the login user (admin), so every step here reads only
 // what an unprivileged user can read, except where a test says it needs root.
-const ANY = { targets: ["vm", "ssh"] as const, timeout: 420_000 };
+const ANY = { targets: ["ssh"] as const, timeout: 420_000 };
 // steps that hold on the nspawn twin too (its own root, units and tmpfiles; no boot chain)
-const ANY_AND_CONTAINER = { targets: ["vm", "ssh", "container"] as const, timeout: 420_000 };
+const ANY_AND_CONTAINER = { targets: ["ssh", "container"] as const, timeout: 420_000 };
 
 interface Mount {
   source: string;

@@ -119,11 +119,14 @@ scenario("fw.provisioned.wan-open", SLOW, async ({ context }) => {
     expect(fromWan["8443"], "TCP 8443 from the WAN").toBe("timeout");
     // UDP may lose a datagram (e.g. while the neighbour entry resolves): a few tries
     let received = false;
+    const sends: string[] = [];
     for (let i = 0; i < 5 && !received; i++) {
-      await t.peer("wan", ["node", PROBE, "udp", wan, "1194", "wan-probe"]);
-      received = (await t.exec("sleep 1; grep -qx wan-probe /run/udp1194.log")).code === 0;
+      const sent = await t.peer("wan", ["node", PROBE, "udp", wan, "1194", "wan-probe"]);
+      sends.push(`try ${i + 1}: probe exit ${sent.code}${sent.stderr ? ` (${sent.stderr.trim()})` : ""}`);
+      // a loaded host may take seconds to run the listener's callback: poll, do not guess
+      received = (await t.exec("for i in $(seq 30); do grep -qx wan-probe /run/udp1194.log 2>/dev/null && exit 0; sleep 0.1; done; exit 1")).code === 0;
     }
-    const diagnosis = received ? "" : (await t.exec("nft list chain inet filter input; ss -ulpn; ip -4 addr show eth0; conntrack -L 2>/dev/null | grep 1194")).stdout;
+    const diagnosis = received ? "" : `${sends.join("\n")}\n${(await t.exec("nft list chain inet filter input; ss -ulpn; ip -4 addr show eth0; systemctl status --no-pager twin-wan-listeners; cat /run/udp1194.log; conntrack -L 2>/dev/null | grep 1194")).stdout}`;
     expect(received, `the UDP listener received a datagram from the WAN\n${diagnosis}`).toBe(true);
     const fromLan = await tcp(t, "lan", LAN_GATEWAY, [443]);
     expect(fromLan["443"], `TCP 443 from the LAN client ${LAN_CLIENT}`).toBe("timeout");

@@ -4,7 +4,7 @@ import { request as httpRequest } from "node:http";
 import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, expect, type TestContext } from "vitest";
+import { afterAll, afterEach, expect, test, type TestContext } from "vitest";
 import { scenario } from "../../conformance/binding.js";
 import { freePort, twinSeed } from "./vm-seed.js";
 import { currentTarget } from "../../conformance/targets.js";
@@ -12,6 +12,7 @@ import { sleep } from "../../conformance/targets/driver.js";
 import { VmTarget, WAN_SERVICE_ADDRESS, type BootRecord } from "../../conformance/targets/vm/vm.js";
 import { locateTwin, type TwinBuild } from "../../twin/locate.js";
 import { certs, place, plainBundle, sharedBundle, unhealthyRootfs } from "./vm-bundles.js";
+import { sshConformanceRun, sshTargetDriver, type SshRig } from "./vm-ssh.js";
 
 /**
  * The device lifecycle on the QEMU twin, one fresh flash driven through it in order
@@ -35,6 +36,8 @@ interface Lifecycle {
   seed: string;
   updatePort: number;
   consolePort: number;
+  /** host port forwarded to the gateway's LAN port 22 (the ssh target's way in) */
+  sshPort: number;
   /** SHA-256 of boot-a and rootfs-a when slot A was last known good */
   slotA?: [string, string];
   /** the random value of part.data-persistence.update-rollback */
@@ -91,12 +94,12 @@ async function device(context: TestContext): Promise<Lifecycle> {
       execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "admin@vm-test", "-f", join(scratch, "admin")]);
       const adminKey = readFileSync(join(scratch, "admin.pub"), "utf8").trim();
       const seed = twinSeed(adminKey);
-      const [updatePort, consolePort] = [await freePort(), await freePort()];
+      const [updatePort, consolePort, sshPort] = [await freePort(), await freePort(), await freePort()];
       const vm = new VmTarget({
         image: build.image!, workDir: join(scratch, "vm"), imageHash: build.imageSha256, arch: build.arch,
-        bootFiles: { "config.toml": seed }, share, lanForwards: { 8080: consolePort }, wanServices: { 8080: updatePort }, log: step,
+        bootFiles: { "config.toml": seed }, share, lanForwards: { 8080: consolePort, 22: sshPort }, wanServices: { 8080: updatePort }, log: step,
       });
-      life = { vm, build, scratch, share, adminKey, seed, updatePort, consolePort };
+      life = { vm, build, scratch, share, adminKey, seed, updatePort, consolePort, sshPort };
       await vm.start();
       return life;
     })();
@@ -263,17 +266,23 @@ scenario("rauc.signature.plain-format", SLOW, async ({ context }) => {
 
 // ---- power cuts while rootfs-b is written, then a complete install
 
-/** Starts `rauc install` in the background and returns once it reports at least `percent`. */
-async function installUntil(vm: VmTarget, percent: number): Promise<{ percent: number; line: string }> {
+/**
+ * Starts `rauc install` in the background and returns once its progress line names
+ * rootfs-b (rootfs.1) at 20 to 80 percent: the cut falls while the new root is written,
+ * the state a power loss is most likely to hit.
+ */
+async function installUntilRootfsB(vm: VmTarget): Promise<{ percent: number; line: string }> {
   await vm.succeed("rm -f /run/install.log; (rauc install /mnt/host/twin.raucb > /run/install.log 2>&1 &)");
   const deadline = Date.now() + 300_000;
   while (Date.now() < deadline) {
     const log = (await vm.exec("tail -c 400 /run/install.log")).stdout;
-    const last = [...log.matchAll(/(\d+)%/g)].at(-1);
-    if (last && Number(last[1]) >= percent) return { percent: Number(last[1]), line: log.trim().split("\n").at(-1)! };
-    if (/failed|succeeded/i.test(log)) throw new Error(`install ended before ${percent}%: ${log}`);
+    const lines = log.trim().split("\n");
+    const last = lines.at(-1) ?? "";
+    const percent = Number([...last.matchAll(/(\d+)%/g)].at(-1)?.[1] ?? NaN);
+    if (percent >= 20 && percent <= 80 && /rootfs\.1/.test(last)) return { percent, line: last };
+    if (percent > 80 || /failed|succeeded/i.test(log)) throw new Error(`install passed 80% or ended without a progress line naming rootfs.1: ${log}`);
   }
-  throw new Error(`rauc install never reported ${percent}%`);
+  throw new Error("rauc install never reported writing rootfs.1");
 }
 
 scenario("boot.power-cut.mid-install", SLOW, async ({ context }) => {
@@ -282,22 +291,17 @@ scenario("boot.power-cut.mid-install", SLOW, async ({ context }) => {
   await vm.waitForUnit("first-boot.service", 300_000);
   expect((await raucStatus(vm)).slots["boot.0"]!.boot_status, "slot A committed").toBe("good");
   l.slotA = await slotAHashes(vm);
-  const cuts: string[] = [];
-  for (const target of [40, 70]) {
-    await mountShare(vm);
-    const { percent: at, line } = await installUntil(vm, target);
-    cuts.push(line);
-    expect(at, "cut between 20 and 80 percent").toBeLessThanOrEqual(80);
-    await vm.cutPower();
-    expect(vm.current!.end).toBe("power-cut");
-    expect(await slotAHashes(vm), `slot A after a cut at ${at}%`).toEqual(l.slotA);
-    expect((await vm.readEnv()).BOOT_ORDER?.split(" ")[0], `first in BOOT_ORDER after a cut at ${at}%`).toBe("A");
-    const record = await vm.powerOn();
-    expect(record.slot).toBe("A");
-    expect(await cmdlineSlot(vm)).toBe("A");
-    expect(record.multiUserMs, "reached multi-user.target").toBeGreaterThan(0);
-  }
-  expect(cuts.some((line) => /rootfs\.1/.test(line)), `a cut while rootfs-b was written: ${cuts.join(" | ")}`).toBe(true);
+  await mountShare(vm);
+  const { percent: at, line } = await installUntilRootfsB(vm);
+  step(`cutting power during the install: ${line}`);
+  await vm.cutPower();
+  expect(vm.current!.end).toBe("power-cut");
+  expect(await slotAHashes(vm), `slot A after a cut at ${at}%`).toEqual(l.slotA);
+  expect((await vm.readEnv()).BOOT_ORDER?.split(" ")[0], `first in BOOT_ORDER after a cut at ${at}%`).toBe("A");
+  const record = await vm.powerOn();
+  expect(record.slot).toBe("A");
+  expect(await cmdlineSlot(vm)).toBe("A");
+  expect(record.multiUserMs, "reached multi-user.target").toBeGreaterThan(0);
   await mountShare(vm);
   const r = await vm.exec("rauc install /mnt/host/twin.raucb", { timeoutMs: 600_000 });
   expect(r.code, r.stderr).toBe(0);
@@ -566,4 +570,20 @@ scenario("verify.commit.success", SLOW, async ({ context }) => {
   expect(status.booted).toBe("B");
   expect(status.slots["boot.1"]!.boot_status).toBe("good");
   expect(await vm.succeed("fw_printenv BOOT_ORDER BOOT_B_LEFT")).toMatch(/^BOOT_ORDER=B( A)?\nBOOT_B_LEFT=3\n$/);
+});
+
+// ---- the same device over SSH, as a bench board is reached: the ssh target's suite and driver
+
+async function sshRig(context: TestContext): Promise<SshRig> {
+  const l = await device(context);
+  await l.vm.waitUntil("test -e /data/.completed_first_boot && systemctl is-active -q ssh.service", "a provisioned device with sshd", 300_000);
+  return { vm: l.vm, build: l.build, port: l.sshPort, key: join(l.scratch, "admin"), dir: l.scratch };
+}
+
+test("conformance run --target ssh runs every ssh-bound scenario on the device and records ssh evidence", { timeout: 900_000 }, async (context) => {
+  await sshConformanceRun(await sshRig(context));
+});
+
+test("SshTarget: exec, describe, console log, power-hook reboot with a new boot_id", { timeout: 900_000 }, async (context) => {
+  await sshTargetDriver(await sshRig(context));
 });
