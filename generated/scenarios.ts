@@ -173,6 +173,7 @@ export type ScenarioId =
   | "op.flash.written"
   | "op.serial.capture"
   | "op.serial.interactive"
+  | "op.twin-shell.keep"
   | "root.lower.mounted"
   | "root.slot-integrity.tampered-block"
   | "root.overlay.options"
@@ -450,6 +451,7 @@ export type RequirementId =
   | "log.update-services"
   | "op.flash"
   | "op.serial"
+  | "op.twin-shell"
   | "root.lower"
   | "root.slot-integrity"
   | "root.overlay"
@@ -1928,6 +1930,14 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "level": "unit",
     "status": "implemented",
     "source": "specs/operator-tools/spec.md:54"
+  },
+  "op.twin-shell.keep": {
+    "title": "State survives between kept sessions",
+    "requirement": "op.twin-shell",
+    "capability": "operator-tools",
+    "level": "device",
+    "status": "implemented",
+    "source": "specs/operator-tools/spec.md:72"
   },
   "root.lower.mounted": {
     "title": "Lower layer is the booted slot's squashfs",

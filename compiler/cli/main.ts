@@ -24,7 +24,7 @@ const COMMANDS: Record<string, Record<string, { summary: string; load: () => Pro
     recover: { summary: "remove leftovers of an interrupted import: provision recover (--data-dir DATA | --root DATA/config) [--json]", load: async () => (await import("../../device/provisioning/cli.js")).recoverCommand },
   },
   twin: {
-    shell: { summary: "boot the twin VM and run commands in it as root: twin shell [--keep] [--arch A]", load: async () => (await import("../../operator/twin-shell.js")).twinShellCommand },
+    shell: { summary: "boot the twin VM and run commands in it as root: twin shell [--keep] [--dir DIR] [--wait shell|multi-user] [--arch A]", load: async () => (await import("../../operator/twin-shell.js")).twinShellCommand },
   },
   network: {
     "lan-apply": { summary: "render the LAN runtime files from lan-settings.json: network lan-apply [--settings F] [--root DIR] [--mac MAC] [--restart] [--json]", load: async () => (await import("../../device/network/cli.js")).lanApplyCommand },

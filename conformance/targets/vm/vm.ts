@@ -103,8 +103,8 @@ export class VmTarget extends TargetBase {
     return this.boots.at(-1);
   }
 
-  /** Flashes the image onto a fresh, larger disk (sparse), adds bootFiles to boot-a, and boots. */
-  async start(): Promise<void> {
+  /** Flashes the image onto a fresh, larger disk (sparse), adds bootFiles to boot-a, and boots (`wait` as in powerOn). */
+  async start(wait: "multi-user" | "shell" = "multi-user"): Promise<void> {
     mkdirSync(this.options.workDir, { recursive: true });
     copyFileSync(this.options.image, this.disk);
     truncateSync(this.disk, this.options.diskBytes ?? 4096 * MiB);
@@ -114,7 +114,7 @@ export class VmTarget extends TargetBase {
       writeFileSync(file, content);
       await must(["mcopy", "-o", "-i", `${this.disk}@@${BOOT_PART_OFFSETS.A}`, file, `::/${name}`]);
     }
-    await this.powerOn();
+    await this.powerOn(wait);
   }
 
   private fwEnvArgs(): string[] {
