@@ -525,7 +525,7 @@ scenario("upgrade.download.success", SLOW, async ({ context }) => {
   mkdirSync(updates, { recursive: true });
   const bundle = sharedBundle(join(updates, "next.raucb"), { boot: build.bootVfat!, rootfs: build.rootfs!, version: "25.11.3.twin", certs: certs(build, "dev") });
   const offered = await fileSha256(bundle);
-  updateServer = spawn("node", [join(import.meta.dirname, "../../bin/atomicnix.js"), "update-server", "--dir", updates, "--port", String(l.updatePort), "--host", "127.0.0.1", "--keyring", build.certs + "/dev.ca.cert.pem", "--compatible", "atomicnix-twin"], { stdio: ["ignore", "pipe", "pipe"] });
+  updateServer = spawn("node", [join(import.meta.dirname, "../../bin/atomicnix.js"), "update-server", "--dir", updates, "--port", String(l.updatePort), "--host", "127.0.0.1", "--keyring", build.certs + "/dev.ca.cert.pem", "--compatible", "atomicnix-twin", "--public-url", `http://${WAN_SERVICE_ADDRESS}:8080`], { stdio: ["ignore", "pipe", "pipe"] });
   let serverLog = "";
   updateServer.stdout!.on("data", (d: Buffer) => (serverLog += d.toString()));
   updateServer.stderr!.on("data", (d: Buffer) => (serverLog += d.toString()));
@@ -537,16 +537,22 @@ scenario("upgrade.download.success", SLOW, async ({ context }) => {
   await vm.succeed("rm -f /data/config/lan-settings.json && systemctl start --no-block os-upgrade.service");
   // the downloaded bundle, hashed while `rauc install` runs on it
   let installed = "";
+  let unitEnded = false;
+  let sawRun = false;
   const deadline = Date.now() + 600_000;
-  while (!installed && Date.now() < deadline && vm.current!.end === "running") {
-    const r = await vm.exec("pgrep -af '^rauc install '", { timeoutMs: 10_000 }).catch(() => undefined);
+  while (!installed && !unitEnded && Date.now() < deadline && vm.current!.end === "running") {
+    const r = await vm.exec("pgrep -af '^rauc install '; systemctl show -P ActiveState os-upgrade.service", { timeoutMs: 10_000 }).catch(() => undefined);
     const path = /^\d+ rauc install (\S+)$/m.exec(r?.stdout ?? "")?.[1];
     if (path) {
       installed = path;
       expect((await vm.succeed(`sha256sum ${path}`, { timeoutMs: 120_000 })).split(" ")[0], "the installed file is the offered bundle").toBe(offered);
     }
+    // a run that ended without installing will not install later: stop waiting, say why
+    if (/^activating$/m.test(r?.stdout ?? "")) sawRun = true;
+    unitEnded = sawRun && /^(inactive|failed)$/m.test(r?.stdout ?? "") && !path;
   }
-  expect(installed, `rauc install ran on a bundle below /data/config/bundles\n${serverLog}`).toMatch(/^\/data\/config\/bundles\/[^/]+\.raucb$/);
+  const journal = installed ? "" : (await vm.exec("journalctl -b -o cat -u os-upgrade.service | tail -n 20", { timeoutMs: 30_000 }).catch(() => undefined))?.stdout ?? "";
+  expect(installed, `rauc install ran on a bundle below /data/config/bundles\nos-upgrade:\n${journal}\nupdate server:\n${serverLog}`).toMatch(/^\/data\/config\/bundles\/[^/]+\.raucb$/);
   const ended = await vm.waitForOff(600_000);
   expect(ended.end, "the device rebooted itself").toBe("guest-reset");
   await vm.powerOn("shell");
