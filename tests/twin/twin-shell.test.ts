@@ -9,7 +9,9 @@ import { run } from "../../conformance/targets/driver.js";
 import { locateTwin } from "../../twin/locate.js";
 
 // The operator's debugging tool on the twin image itself: two kept sessions, as an
-// operator would type them, through the CLI (stdin lines, stdout, exit status).
+// operator would type them, through the CLI (stdin lines, stdout, exit status). The
+// shell answers before /data is mounted (commands are taken early), so each session
+// waits for the mount first, as an operator looking at /data would.
 const dir = mkdtempSync(join(tmpdir(), "atomicnix-twin-shell-test-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -26,7 +28,7 @@ scenario("op.twin-shell.keep", { targets: ["vm"], timeout: 900_000 }, async ({ c
   expect(first.stderr).toMatch(/booting a fresh flash of .*; its disk is kept in /);
   expect(first.stderr).toMatch(/twin: exit 3\n/);
   expect(existsSync(join(dir, "disk.img")), "the kept disk after the first session").toBe(true);
-  const second = await session("cat /data/twin-shell-probe\n");
+  const second = await session("until mountpoint -q /data; do sleep 1; done; cat /data/twin-shell-probe\n");
   expect(second.code, second.stderr).toBe(0);
   expect(second.stderr).toContain(`booting the kept disk in ${dir}`);
   expect(second.stdout).toContain(value);

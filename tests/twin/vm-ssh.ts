@@ -13,10 +13,10 @@ import { vmPowerSwitch } from "./vm-power.js";
 /**
  * The ssh target against the only SSH device we have: the lifecycle's QEMU twin,
  * provisioned with the lifecycle's admin key, its LAN port 22 forwarded to loopback.
- * The checks run at the end of the lifecycle on the device as the lifecycle left it
- * (slot B, committed), so they cost no boot of their own except the power cycle they
- * prove. What runs over SSH is exactly what a bench Rock64 offers: the admin login and
- * an external power switch.
+ * The suite runs on the first boot (slot A, provisioned, nothing about to reboot it),
+ * the driver checks at the end of the lifecycle: they cost no boot of their own except
+ * the power cycle they prove. What runs over SSH is exactly what a bench Rock64 offers:
+ * the admin login and an external power switch.
  */
 export interface SshRig {
   vm: VmTarget;
@@ -35,7 +35,7 @@ export async function sshConformanceRun(rig: SshRig): Promise<void> {
   const before = new Set(listRuns(evidence));
   const r = await run(["npx", "atomicnix", "conformance", "run", "--target", "ssh", "--host", "127.0.0.1", "--port", String(rig.port), "--key", rig.key], { timeoutMs: 600_000 });
   expect(r.code, r.stdout + r.stderr).toBe(0);
-  expect(r.stdout).toMatch(/^device\s+(\d+)\s+\1\s+0\s+0$/m);
+  expect(r.stdout).toMatch(/^device\s+\d+\s+\d+\s+0\s+\d+$/m);
   const runs = listRuns(evidence).filter((d) => !before.has(d));
   expect(runs, "one new evidence run").toHaveLength(1);
   expect(r.stdout).toContain(`evidence: ${join(evidence, "runs", runs[0]!)}`);
@@ -45,9 +45,12 @@ export async function sshConformanceRun(rig: SshRig): Promise<void> {
   expect(meta.meta.target).toBe("ssh");
   expect(meta.meta.targetInfo).toMatchObject({ kind: "ssh", host: "127.0.0.1", port: rig.port, arch: "x86_64", bootedSlot: rig.vm.current!.slot });
   expect(meta.meta.imageHash).toMatch(IMAGE_IDENTITY);
-  const states = events.filter((e) => e.type === "test").map((e) => `${String(e.scenario)}: ${String(e.state)}`);
-  expect(states.length, "scenarios ran over SSH").toBeGreaterThan(0);
-  expect(states.filter((s) => !s.endsWith(": passed")), "every scenario passed over SSH").toEqual([]);
+  const tests = events.filter((e) => e.type === "test") as { scenario: string; state: string; skipReason?: string }[];
+  expect(tests.filter((t) => t.state === "passed").length, "scenarios passed over SSH").toBeGreaterThan(0);
+  // The only scenario allowed not to run is one that declares it needs root: the product
+  // gives admin no sudo, so over SSH it is not runnable (the container target proves it).
+  const notPassed = tests.filter((t) => t.state !== "passed" && !(t.state === "skipped" && /^needs root on the device/.test(t.skipReason ?? "")));
+  expect(notPassed.map((t) => `${t.scenario}: ${t.state} ${t.skipReason ?? ""}`), "every other scenario passed over SSH").toEqual([]);
   expect(readFileSync(join(evidence, "runs", runs[0]!, "junit.xml"), "utf8")).toContain("root.overlay.options");
 }
 
