@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "vitest";
 import { scenario } from "../../conformance/binding.js";
-import { NixSyntaxError, nixParseText } from "../../conformance/static/nix-ast.js";
-import { nixFiles, repoRoot } from "../../conformance/static/nix-repo.js";
+import { NixSyntaxError, nixParseText } from "../../nix/checks/nix-ast.js";
+import { nixFiles, repoRoot } from "../../nix/checks/repo.js";
 
 const onHost = { targets: ["host"] } as const;
 const root = repoRoot();
