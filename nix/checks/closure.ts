@@ -1,6 +1,8 @@
 import { getAttr, walk, type NixNode } from "./nix-ast.js";
 import { type Finding, type NixRepo, calleeName, configurationModules, definitionsAt, flakeView, unwrapPriority } from "./repo.js";
 
+const listItems = (n: NixNode | undefined): NixNode[] => (n?.k === "list" ? n.items : []);
+
 /** The literal our modules write, as Nix prints it (`false`, `[ ]`), else the node kind. */
 function literal(node: NixNode): string {
   const v = unwrapPriority(node);
@@ -23,11 +25,7 @@ export function checkClosureOptions(repo: NixRepo): Finding[] {
   }
   const { env } = flakeView(repo);
   const seen = { overlay: false, input: false, flag: false, nullOverride: false };
-  const overlays = inline.flatMap((m) => {
-    const list = getAttr(m, ["nixpkgs", "overlays"]);
-    return list?.k === "list" ? list.items : [];
-  });
-  for (const o of overlays) {
+  for (const o of inline.flatMap((m) => listItems(getAttr(m, ["nixpkgs", "overlays"])))) {
     const fn = o.k === "var" ? env.get(o.name) : o;
     if (fn?.k !== "lambda") continue;
     seen.overlay = true;

@@ -12,7 +12,7 @@ function shape(node: NixNode | undefined, env: Env, depth = 0): NixNode | undefi
     const names = shape(node.args[0], env, depth + 1);
     if (names?.k !== "list") return undefined;
     const attrs = names.items.flatMap((i) => (i.k === "str" ? [{ name: i.v, value: node.args[1]! }] : []));
-    return { k: "attrs", rec: false, attrs, inherits: [] };
+    return { k: "attrs", attrs, inherits: [] };
   }
   return node;
 }

@@ -9,13 +9,11 @@ const FILE = "nix/scripts/boot.cmd";
 
 /** boot.kernelParams of the rock64 modules (literal strings only; anything else throws). */
 export function moduleKernelParams(repo: NixRepo): string[] {
-  return definitionsAt(repo, configurationModules(repo, "rock64").files, ["boot", "kernelParams"]).flatMap((d) => {
-    if (d.value.k !== "list") throw new Error(`${d.file}: boot.kernelParams is not a literal list`);
-    return d.value.items.map((i) => (i.k === "str" ? i.v : raise(`${d.file}: boot.kernelParams holds a computed item`)));
+  return definitionsAt(repo, configurationModules(repo, "rock64").files, ["boot", "kernelParams"]).flatMap(({ file, value }) => {
+    const items = value.k === "list" ? value.items : [];
+    if (value.k !== "list" || items.some((i) => i.k !== "str")) throw new Error(`${file}: boot.kernelParams is not a list of literal strings`);
+    return items.map((i) => (i as { v: string }).v);
   });
-}
-function raise(message: string): never {
-  throw new Error(message);
 }
 
 /**
@@ -36,31 +34,30 @@ export function checkKernelCmdline(repo: NixRepo): Finding[] {
   const { line, value } = bootargs[0]!;
   const at = `${FILE}:${line}`;
   const findings: Finding[] = [];
+  const bad = (message: string): number => findings.push({ file: at, where: "bootargs", message });
   const declared = new Set(moduleKernelParams(repo));
   const params = setenv("atomicnix_kernel_params");
   let init = false;
   for (const word of value.split(/\s+/).filter(Boolean)) {
     if (SLOT_WORDS.some((re) => re.test(word))) continue;
     if (word === PARAMS_VAR && params.length === 1 && params[0]!.value === "@kernelParams@") init = true;
-    else if (word === PARAMS_VAR) findings.push({ file: at, where: "bootargs", message: `${PARAMS_VAR} is not set once from "@kernelParams@"` });
-    else if (word.startsWith("init=")) findings.push({ file: at, where: "bootargs", message: `hard-coded ${word}: init= must be the booted system's toplevel, from nix/boot-script.nix` });
-    else if (!declared.has(word)) findings.push({ file: at, where: "bootargs", message: `hard-coded ${word} is not in boot.kernelParams of rock64 (${[...declared].join(" ")})` });
+    else if (word === PARAMS_VAR) bad(`${PARAMS_VAR} is not set once from "@kernelParams@"`);
+    else if (word.startsWith("init=")) bad(`hard-coded ${word}: init= must be the booted system's toplevel, from nix/boot-script.nix`);
+    else if (!declared.has(word)) bad(`hard-coded ${word} is not in boot.kernelParams of rock64 (${[...declared].join(" ")})`);
   }
-  if (!init) findings.push({ file: at, where: "bootargs", message: 'no init= reaches the kernel: the NixOS initrd stops with "No init= parameter"' });
+  if (!init) bad('no init= reaches the kernel: the NixOS initrd stops with "No init= parameter"');
   // nix/boot-script.nix passes `init=<toplevel>/init` and boot.kernelParams as --kernel-params.
   const selects = (n: NixNode | undefined, tail: string): boolean => n?.k === "select" && n.path.join(".").endsWith(tail);
-  let fromToplevel = false;
-  let kernelParams = false;
-  let passed = false;
+  let [fromToplevel, kernelParams, passed] = [false, false, false];
   walk(repo.parse("nix/boot-script.nix"), (n) => {
     const [a, b, c] = n.k === "concat" ? n.parts : [];
     fromToplevel ||= a?.k === "str" && a.v === "init=" && selects(b, "system.build.toplevel") && c?.k === "str" && c.v === "/init";
     kernelParams ||= selects(n, "boot.kernelParams");
     passed ||= n.k === "str" && n.v.includes("--kernel-params");
   });
-  const file = "nix/boot-script.nix";
-  if (!fromToplevel) findings.push({ file, where: "kernelParams", message: 'does not start with "init=${nixosConfig.system.build.toplevel}/init"' });
-  if (!kernelParams) findings.push({ file, where: "kernelParams", message: "does not include the configuration's boot.kernelParams" });
-  if (!passed) findings.push({ file, where: "buildPhase", message: "does not pass --kernel-params to compile-boot-script.sh" });
+  const derivation = (where: string, message: string): number => findings.push({ file: "nix/boot-script.nix", where, message });
+  if (!fromToplevel) derivation("kernelParams", 'does not start with "init=${nixosConfig.system.build.toplevel}/init"');
+  if (!kernelParams) derivation("kernelParams", "does not include the configuration's boot.kernelParams");
+  if (!passed) derivation("buildPhase", "does not pass --kernel-params to compile-boot-script.sh");
   return findings;
 }

@@ -14,12 +14,8 @@ export function kernelConfig(repo: NixRepo, files: string[]): { values: Map<stri
     for (const item of list.k === "list" ? list.items : []) {
       let cfg = getAttr(item, ["structuredExtraConfig"]) ?? getAttr(item, ["extraStructuredConfig"]);
       while (cfg?.k === "op" && cfg.op === "with") cfg = cfg.args[1];
-      if (!cfg) continue;
-      if (cfg.k !== "attrs") {
-        findings.push({ file: d.file, where: "boot.kernelPatches.structuredExtraConfig", message: "not a literal attribute set" });
-        continue;
-      }
-      for (const b of cfg.attrs) {
+      if (cfg && cfg.k !== "attrs") findings.push({ file: d.file, where: "boot.kernelPatches.structuredExtraConfig", message: "not a literal attribute set" });
+      for (const b of cfg?.k === "attrs" ? cfg.attrs : []) {
         const value = WORDS[calleeName(unwrapPriority(b.value)) ?? ""];
         const prev = values.get(b.name);
         if (!value) findings.push({ file: d.file, where: `structuredExtraConfig.${b.name}`, message: "value is not lib.kernel.yes/module/no" });

@@ -1,23 +1,19 @@
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { getAttr, parseNixFile, walk, type NixNode } from "./nix-ast.js";
 
 /**
  * The repository's Nix files as syntax trees, and what the checks share: the
  * flake's let bindings, the module files of a configuration, the definitions our
- * modules write at an attribute path. Each check lives in its own file and returns
- * findings naming a file and an attribute path; an empty list means it holds.
- * Nothing here evaluates Nix or knows nixpkgs: a definition is what one of our
- * files writes, never the merged option value NixOS would compute.
+ * modules write at an attribute path. Each check returns findings naming a file
+ * and an attribute path; an empty list means it holds. Nothing here evaluates Nix
+ * or knows nixpkgs: a definition is what one of our files writes, never the merged
+ * option value NixOS would compute.
  */
-export interface Finding {
-  file: string;
-  where: string;
-  message: string;
-}
-
+export type Finding = { file: string; where: string; message: string };
 export type Env = Map<string, NixNode>;
 export type Configuration = "rock64" | "rock64-qemu";
+type Scenario = { id: string; steps: { keyword: string; text: string }[] };
 
 export class NixRepo {
   private readonly cache = new Map<string, NixNode>();
@@ -30,28 +26,21 @@ export class NixRepo {
   }
   parse(rel: string): NixNode {
     const n = this.cache.get(rel) ?? parseNixFile(this.abs(rel));
-    this.cache.set(rel, n);
-    return n;
+    return this.cache.set(rel, n), n;
   }
-  /** A scenario's steps from generated/catalogue.json: the checks read their expected values from the spec. */
-  scenario(id: string): { id: string; steps: { keyword: string; text: string }[] } {
-    const cat = JSON.parse(readFileSync(this.abs("generated/catalogue.json"), "utf8")) as { scenarios: { id: string; steps: { keyword: string; text: string }[] }[] };
-    return cat.scenarios.find((x) => x.id === id) ?? raise(`generated/catalogue.json: no scenario ${id}`);
+  /** A scenario's steps from generated/catalogue.json: checks take their expected values from the spec. */
+  scenario(id: string): Scenario {
+    const found = (JSON.parse(readFileSync(this.abs("generated/catalogue.json"), "utf8")) as { scenarios: Scenario[] }).scenarios.find((x) => x.id === id);
+    if (!found) throw new Error(`generated/catalogue.json: no scenario ${id}`);
+    return found;
   }
-}
-
-function raise(message: string): never {
-  throw new Error(message);
 }
 
 /** A module or function body without its arguments and `let` blocks, with the bindings collected. */
 export function peel(node: NixNode): { body: NixNode; env: Env } {
   let body = node.k === "lambda" ? node.body : node;
   const env: Env = new Map();
-  while (body.k === "let") {
-    for (const b of body.attrs) env.set(b.name, b.value);
-    body = body.body;
-  }
+  for (; body.k === "let"; body = body.body) for (const b of body.attrs) env.set(b.name, b.value);
   return { body, env };
 }
 
@@ -78,9 +67,7 @@ export function configurationModules(repo: NixRepo, name: Configuration): { file
   const visit = (rel: string): void => {
     if (files.includes(rel)) return;
     files.push(rel);
-    walk(repo.parse(rel), (n, path) => {
-      if (path.at(-1) === "imports" && n.k === "list") for (const item of n.items) if (item.k === "path") visit(repo.rel(item.v));
-    });
+    walk(repo.parse(rel), (n, path) => path.at(-1) === "imports" && n.k === "list" && n.items.forEach((i) => i.k === "path" && visit(repo.rel(i.v))));
   };
   for (const item of list.items) {
     const m = item.k === "var" ? (env.get(item.name) ?? item) : item;
@@ -97,67 +84,45 @@ export function moduleConfig(node: NixNode): { body: NixNode; env: Env } {
   return { body: config && getAttr(body, ["options"]) ? config : body, env };
 }
 
-/** Every value our module files write at an attribute path (through mkIf/mkMerge), outermost first. */
+/** Every value our module files write at an attribute path (through mkIf/mkMerge), outermost only. */
 export function definitionsAt(repo: NixRepo, files: string[], path: readonly string[]): { file: string; value: NixNode; env: Env }[] {
   const found: { file: string; value: NixNode; env: Env }[] = [];
   for (const file of files) {
     const { body, env } = moduleConfig(repo.parse(file));
-    walk(body, (n, p) => {
-      if (p.length === path.length && p.every((x, i) => x === path[i])) found.push({ file, value: n, env });
-    });
+    walk(body, (n, p) => p.length === path.length && p.every((x, i) => x === path[i]) && found.push({ file, value: n, env }));
   }
-  // walk visits a value and the nodes inside it that keep its path (a call's arguments); keep the outermost.
-  return found.filter((d, i) => !found.slice(0, i).some((e) => e.file === d.file && contains(e.value, d.value)));
+  // A call's arguments keep its path (`mkIf c { ... }`): drop what lies inside an earlier find.
+  const inside = (outer: NixNode, inner: NixNode): boolean => {
+    let hit = false;
+    walk(outer, (n) => (hit ||= n === inner));
+    return hit;
+  };
+  return found.filter((d, i) => !found.slice(0, i).some((e) => e.file === d.file && inside(e.value, d.value)));
 }
 
-function contains(outer: NixNode, inner: NixNode): boolean {
-  let hit = false;
-  walk(outer, (n) => (hit ||= n === inner));
-  return hit;
-}
-
-/** `lib.mkForce x` -> "mkForce", `mkIf` -> "mkIf", `lib.kernel.yes` -> "yes". */
+/** `lib.mkForce` -> "mkForce", `mkIf` -> "mkIf", `lib.kernel.yes` -> "yes". */
 export function calleeName(fn: NixNode): string | undefined {
   return fn.k === "var" ? fn.name : fn.k === "select" ? fn.path.at(-1) : undefined;
 }
 
-/** Strips the priority and condition wrappers (mkForce, mkDefault, mkOverride n, mkIf c). */
+const WRAPPERS = ["mkForce", "mkDefault", "mkOverride", "mkIf", "mkBefore", "mkAfter"];
+/** Strips the priority and condition wrappers (mkForce x, mkOverride n x, mkIf c x ...). */
 export function unwrapPriority(node: NixNode): NixNode {
-  const name = node.k === "call" ? calleeName(node.fn) : undefined;
-  return node.k === "call" && name && ["mkForce", "mkDefault", "mkOverride", "mkIf", "mkBefore", "mkAfter"].includes(name) ? unwrapPriority(node.args.at(-1)!) : node;
+  return node.k === "call" && WRAPPERS.includes(calleeName(node.fn) ?? "") ? unwrapPriority(node.args.at(-1)!) : node;
 }
 
 /** A string built from literals and let-bound literals (`"${emmc}p3"`), or undefined. */
 export function literalString(node: NixNode, env: Env): string | undefined {
   if (node.k === "str") return node.v;
   if (node.k === "var") return env.has(node.name) ? literalString(env.get(node.name)!, env) : undefined;
-  if (node.k !== "concat") return undefined;
-  const parts = node.parts.map((p) => literalString(p, env));
+  const parts = node.k === "concat" ? node.parts.map((p) => literalString(p, env)) : [undefined];
   return parts.every((p) => p !== undefined) ? parts.join("") : undefined;
 }
 
-/** Every .nix file of the checkout, repository-relative and sorted. */
-export function nixFiles(root: string): string[] {
-  const out: string[] = [];
-  const skip = new Set(["node_modules", ".git", "dist", "evidence", ".cache", "result"]);
-  const visit = (dir: string): void => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      if (skip.has(e.name) || e.name.startsWith("result-")) continue;
-      const p = join(dir, e.name);
-      if (e.isDirectory()) visit(p);
-      else if (e.isFile() && e.name.endsWith(".nix")) out.push(relative(root, p).split(sep).join("/"));
-    }
-  };
-  visit(root);
-  return out.sort();
-}
-
+/** The checkout holding this file: the nearest directory with package.json and specs/. */
 export function repoRoot(from = dirname(new URL(import.meta.url).pathname)): string {
-  let dir = from;
-  while (!existsSync(join(dir, "package.json")) || !existsSync(join(dir, "specs")) || !statSync(join(dir, "specs")).isDirectory()) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error("repository root not found");
-    dir = up;
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "package.json")) && existsSync(join(dir, "specs"))) return dir;
+    if (dirname(dir) === dir) throw new Error("repository root not found");
   }
-  return dir;
 }

@@ -3,16 +3,15 @@ import { join } from "node:path";
 import { environmentOf, parseUnit } from "../../conformance/targets/artifacts/unit-file.js";
 
 /** One program an Exec line of a unit file runs. */
-export interface UnitExec {
+export type UnitExec = {
   unit: string;
   line: number;
   key: string;
-  /** `node` for `/usr/bin/env node ...`, else argv[0] */
+  /** `node` for `/usr/bin/env node ...`, else argv[0]; `viaPath` when found through PATH (`env X` or a bare name) */
   program: string;
   args: string[];
-  /** found through PATH: `/usr/bin/env X` or a bare name */
   viaPath: boolean;
-}
+};
 
 /**
  * The unit files of device/units/ with their Environment= variables and the

@@ -10,10 +10,7 @@ const TOOLS_FILE = "modules/tools.nix";
 const BUILTINS = new Set(["[", "test", "echo", "printf", "set", "local", "return", "exit", "export", "shift", "read", "cd", ":", "break", "continue", "for", "in", "do", "done", "if", "then", "else", "elif", "fi", "case", "esac", "while", "until", "trap", "wait", "eval", "unset"]);
 const SCRIPT_DIR = "/usr/lib/atomicnix/scripts/";
 
-export interface ToolUse {
-  tool: string;
-  where: string;
-}
+export type ToolUse = { tool: string; where: string };
 
 /** The tool names modules/tools.nix declares for the system path and the initrd, and that it installs both lists. */
 export function declaredTools(repo: NixRepo): { system: string[]; initrd: string[]; findings: Finding[] } {
@@ -27,7 +24,7 @@ export function declaredTools(repo: NixRepo): { system: string[]; initrd: string
   const findings: Finding[] = [];
   if (!refers(["environment", "systemPackages"], "systemTools")) findings.push({ file: TOOLS_FILE, where: "environment.systemPackages", message: "does not install the packages of systemTools" });
   if (!refers(["boot", "initrd", "systemd", "extraBin"], "initrdTools")) findings.push({ file: TOOLS_FILE, where: "boot.initrd.systemd.extraBin", message: "does not put initrdTools on the initrd's PATH" });
-  for (const cfg of ["rock64", "rock64-qemu"] as const) if (!configurationModules(repo, cfg).files.includes(TOOLS_FILE)) findings.push({ file: TOOLS_FILE, where: "imports", message: `not imported by nixosConfigurations.${cfg}` });
+  for (const c of ["rock64", "rock64-qemu"] as const) if (!configurationModules(repo, c).files.includes(TOOLS_FILE)) findings.push({ file: TOOLS_FILE, where: "imports", message: `not imported by nixosConfigurations.${c}` });
   return { system: [...names(env.get("systemTools")), ...names(env.get("systemBase"))], initrd: [...names(env.get("initrdTools")), ...names(env.get("initrdBase"))], findings };
 }
 
@@ -39,9 +36,8 @@ export function declaredTools(repo: NixRepo): { system: string[]; initrd: string
 function fromShell(text: string, where: string): ToolUse[] {
   const blanked = text.replace(/\$\(\([^)]*\)\)/g, "0").replace(/'[^']*'/g, "Q").replace(/"(?:[^"\\$]|\\.|\$(?!\())*"/g, "Q");
   const functions = new Set([...text.matchAll(/^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\(\)\s*\{/gm)].map((m) => m[1]!));
-  return shellCommands(blanked)
-    .map((c) => ({ tool: program(c).name, where: `${where}:${c.line}` }))
-    .filter((u) => /^[A-Za-z][A-Za-z0-9_.+-]*$/.test(u.tool) && !BUILTINS.has(u.tool) && !functions.has(u.tool));
+  const uses = shellCommands(blanked).map((c) => ({ tool: program(c).name, where: `${where}:${c.line}` }));
+  return uses.filter((u) => /^[A-Za-z][A-Za-z0-9_.+-]*$/.test(u.tool) && !BUILTINS.has(u.tool) && !functions.has(u.tool));
 }
 
 /** What the unit files, the scripts they run and the runtime's child processes call on the running system. */
@@ -96,10 +92,8 @@ export function checkTools(repo: NixRepo): Finding[] {
   return findings;
 }
 
+/** The runtime's TypeScript sources below `dir` (tests left out), relative to it. */
 function sourceFiles(dir: string, prefix = ""): string[] {
-  return readdirSync(join(dir, prefix)).flatMap((e) => {
-    const rel = prefix ? `${prefix}/${e}` : e;
-    if (statSync(join(dir, rel)).isDirectory()) return sourceFiles(dir, rel);
-    return /\.ts$/.test(e) && !/\.test\.ts$/.test(e) ? [rel] : [];
-  });
+  const rel = (e: string): string => (prefix ? `${prefix}/${e}` : e);
+  return readdirSync(join(dir, prefix)).flatMap((e) => (statSync(join(dir, rel(e))).isDirectory() ? sourceFiles(dir, rel(e)) : /(?<!\.test)\.ts$/.test(e) ? [rel(e)] : []));
 }
