@@ -1,4 +1,4 @@
-import { EXIT, UsageError } from "./args.js";
+import { EXIT, UsageError } from "../../lib/args.js";
 
 type Command = (argv: string[]) => Promise<number>;
 

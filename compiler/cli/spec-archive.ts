@@ -3,10 +3,10 @@ import { join, relative } from "node:path";
 import { applyDeltas } from "../archive/apply-deltas.js";
 import { checkDiscovered } from "../corpus/check.js";
 import { discoverCorpus, type CorpusFiles } from "../corpus/discover.js";
-import { writeFileAtomic } from "../fs/atomic-write.js";
+import { writeFileAtomic } from "../../lib/atomic-write.js";
 import { formatDiagnostic, type Diagnostic } from "../spec/diagnostics.js";
 import { extractSpecDocument } from "../spec/extract.js";
-import { EXIT, parse, printJson, UsageError } from "./args.js";
+import { EXIT, parse, printJson, UsageError } from "../../lib/args.js";
 
 export async function specArchive(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { specs: { type: "string" }, "dry-run": { type: "boolean" }, json: { type: "boolean" }, date: { type: "string" } }, 1);

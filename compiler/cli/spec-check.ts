@@ -3,7 +3,7 @@ import { checkCorpus, type CheckResult } from "../corpus/check.js";
 import { openSpecRootOf } from "../corpus/discover.js";
 import { formatDiagnostic } from "../spec/diagnostics.js";
 import type { RuleSet } from "../spec/rules.js";
-import { EXIT, parse, printJson, UsageError } from "./args.js";
+import { EXIT, parse, printJson, UsageError } from "../../lib/args.js";
 import { explainRule, formatRule, RULES } from "../spec/rule-catalogue.js";
 
 /** `--explain RULE` (or `all`): what a rule checks and what OpenSpec does with the same thing. */

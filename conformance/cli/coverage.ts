@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { checkCorpus, type Catalogue } from "../../compiler/corpus/check.js";
-import { EXIT, parse, printJson, UsageError } from "../../compiler/cli/args.js";
+import { EXIT, parse, printJson, UsageError } from "../../lib/args.js";
 import { printCheckSummary } from "../../compiler/cli/spec-check.js";
 import { collectBindings } from "../coverage/bindings.js";
 import { computeCoverage, gate, type CoverageReport } from "../coverage/coverage.js";

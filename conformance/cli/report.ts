@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { writeFileAtomic } from "../../compiler/fs/atomic-write.js";
-import { EXIT, parse, printJson, UsageError } from "../../compiler/cli/args.js";
+import { writeFileAtomic } from "../../lib/atomic-write.js";
+import { EXIT, parse, printJson, UsageError } from "../../lib/args.js";
 import { gate } from "../coverage/coverage.js";
 import { checkAssessment, loadAssessment, technicalFile, technicalFileMarkdown } from "../report/en18031.js";
 import { coverageHtml } from "../report/html.js";

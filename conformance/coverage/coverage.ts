@@ -1,5 +1,5 @@
 import type { Catalogue, CatalogueScenario } from "../../compiler/corpus/check.js";
-import { LEVELS, type Level } from "../../compiler/spec/model.js";
+import { LEVELS, type Level } from "../../lib/levels.js";
 import type { CollectedBinding } from "../binding.js";
 import type { TestState } from "../results/events.js";
 import type { RecordedRun } from "../results/store.js";

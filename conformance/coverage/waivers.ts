@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parse, TomlDate, TomlError } from "smol-toml";
-import { fieldPath } from "../../compiler/schema/json-path.js";
+import { fieldPath } from "../../lib/json-pointer.js";
 import validateWaivers from "../../generated/validators/conformance-waivers.js";
 import type { CatalogueScenario } from "../../compiler/corpus/check.js";
-import { LEVELS } from "../../compiler/spec/model.js";
+import { LEVELS } from "../../lib/levels.js";
 import { PROVING_TARGETS } from "./proof.js";
 
 /** No waiver may hold longer than this: a waiver is a promise to come back soon. */

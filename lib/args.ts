@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
-import { UsageError } from "../errors.js";
+import { UsageError } from "./errors.js";
 
 export { UsageError };
 
