@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, vi } from "vitest";
 import { scenario } from "../../conformance/binding.js";
-import { run } from "../../compiler/cli/main.js";
+import { run } from "../../cli/main.js";
 import { RULES, rulesTable } from "../../compiler/spec/rule-catalogue.js";
 import { REPO, runCli, specMarkdown, writeSpecTree } from "../helpers/spec-fixtures.js";
 
