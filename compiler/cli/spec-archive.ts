@@ -4,7 +4,8 @@ import { applyDeltas } from "../archive/apply-deltas.js";
 import { checkDiscovered } from "../corpus/check.js";
 import { discoverCorpus, type CorpusFiles } from "../corpus/discover.js";
 import { writeFileAtomic } from "../../lib/atomic-write.js";
-import { formatDiagnostic, type Diagnostic } from "../spec/diagnostics.js";
+import { formatProblem } from "../../lib/problem.js";
+import type { Diagnostic } from "../spec/diagnostics.js";
 import { extractSpecDocument } from "../spec/extract.js";
 import { EXIT, parse, printJson, UsageError } from "../../lib/args.js";
 
@@ -49,7 +50,7 @@ export async function specArchive(argv: string[]): Promise<number> {
   if (problems.length > 0) {
     if (values.json) printJson({ ok: false, change: name, diagnostics: problems });
     else {
-      for (const d of problems) process.stderr.write(formatDiagnostic(d) + "\n");
+      for (const d of problems) process.stderr.write(formatProblem(d) + "\n");
       process.stderr.write(`spec archive: change "${name}" not archived; no file was changed\n`);
     }
     return EXIT.findings;
