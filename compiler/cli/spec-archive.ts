@@ -27,7 +27,7 @@ export async function specArchive(argv: string[]): Promise<number> {
     const base = corpus.capabilities.find((c) => c.name === delta.capability);
     const doc = extractSpecDocument(delta.file.display, delta.file.source);
     const result = applyDeltas(delta.capability, base?.file.source, doc, name);
-    for (const p of result.problems) problems.push({ file: delta.file.display, line: p.at.line, column: p.at.column, rule: p.rule, severity: "error", message: p.message });
+    problems.push(...result.problems);
     applied.push({ capability: delta.capability, ...result.counts });
     updated.set(delta.capability, { path: base?.file.path ?? join(specsDir, delta.capability, "spec.md"), source: result.source });
   }
