@@ -6,7 +6,7 @@
 if (process.env.ATOMICNIX_CLI_SOURCE === "1") {
   const { register } = await import("tsx/esm/api");
   register();
-  const { main } = await import("../compiler/cli/main.ts");
+  const { main } = await import("../cli/main.ts");
   process.exitCode = await main(process.argv.slice(2));
 } else {
   const { ensureBundle, bundleUrl } = await import("./cli-bundle.js");

@@ -1,5 +1,5 @@
-// The prebuilt CLI: compiler/cli/main.ts and everything it imports (every command
-// main.ts registers, whoever added it) bundled by esbuild into ESM chunks, so
+// The prebuilt CLI: cli/main.ts and everything it imports (every command a part
+// lists in its commands.ts) bundled by esbuild into ESM chunks, so
 // `npx atomicnix` starts with plain Node and never transpiles TypeScript at run time.
 //
 // Bundles live in .cache/cli/<source hash>/. .cache/cli/current.json records the
@@ -14,7 +14,7 @@ import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "..");
-const ENTRY = "compiler/cli/main.ts";
+const ENTRY = "cli/main.ts";
 /**
  * Files outside the import graph that still change what the bundle contains. The
  * bundled dependencies are not stamped one by one (two thirds of the inputs, a stat

@@ -43,6 +43,7 @@ let
     "systemctl"
     "journalctl"
     "reboot"
+    "udevadm"
   ];
   # systemd-repart formats `Format=` partitions with mkfs.<fs> found on PATH.
   initrdTools = {

@@ -31,6 +31,7 @@ buildNpmPackage {
       ../specs
       ../tests
       ../nix/scripts
+      ../nix/checks
       ../certs/gen-dev-certs.sh
     ];
   };

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { closeSync, constants, fsyncSync, openSync, readSync, statSync, writeSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
-import { parse, UsageError } from "../compiler/cli/args.js";
+import { parse, UsageError } from "../lib/args.js";
 import { inspectTarget, type BlockTarget } from "./block-device.js";
 import { describeLayout, mib, readLayout } from "./gpt.js";
 

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { appendFileSync, closeSync, constants, existsSync, openSync, readSync, writeSync } from "node:fs";
-import { parse, UsageError } from "../compiler/cli/args.js";
+import { parse, UsageError } from "../lib/args.js";
 
 /**
  * `atomicnix serial [--device D] [--log FILE] [--baud N] [--timeout S]`: the Rock64

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
-import { parse, UsageError } from "../compiler/cli/args.js";
+import { parse, UsageError } from "../lib/args.js";
 import { VmTarget } from "../conformance/targets/vm/vm.js";
 import { locateTwin } from "../twin/locate.js";
 

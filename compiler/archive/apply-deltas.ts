@@ -1,17 +1,12 @@
 import { extractSpecDocument } from "../spec/extract.js";
-import type { Position } from "../spec/markdown.js";
+import { DiagnosticSink, type Diagnostic } from "../spec/diagnostics.js";
 import { metadataValue, type Requirement, type SpecDocument } from "../spec/model.js";
-
-export interface DeltaProblem {
-  rule: string;
-  at: Position;
-  message: string;
-}
 
 export interface AppliedDelta {
   source: string;
   counts: { renamed: number; removed: number; modified: number; added: number };
-  problems: DeltaProblem[];
+  /** at their place in the delta spec */
+  problems: Diagnostic[];
 }
 
 interface Block {
@@ -43,16 +38,17 @@ export function placeholderPurpose(change: string): string {
  * touched requirement blocks stays byte-for-byte as written.
  */
 export function applyDeltas(capability: string, baseSource: string | undefined, delta: SpecDocument, change: string): AppliedDelta {
-  const problems: DeltaProblem[] = [];
+  const sink = new DiagnosticSink(delta.file);
+  const problems = sink.items;
   const counts = { renamed: 0, removed: 0, modified: 0, added: 0 };
   const base = baseSource === undefined ? undefined : extractSpecDocument(`${capability}/spec.md`, baseSource);
   if (delta.deltas.length === 0) return { source: baseSource ?? "", counts, problems };
   if (!base) {
     for (const section of delta.deltas) {
-      if (section.operation !== "ADDED") problems.push({ rule: "delta-new-capability", at: section.at, message: `capability "${capability}" does not exist: a new capability accepts only ADDED requirements, not ${section.operation}` });
+      if (section.operation !== "ADDED") sink.report("delta-new-capability", section.at, `capability "${capability}" does not exist: a new capability accepts only ADDED requirements, not ${section.operation}`);
     }
   } else if (!base.requirementsSection) {
-    problems.push({ rule: "spec-structure", at: { line: 1, column: 1 }, message: `${capability}/spec.md has no "## Requirements" section to apply deltas to` });
+    sink.report("spec-structure", { line: 1, column: 1 }, `${capability}/spec.md has no "## Requirements" section to apply deltas to`);
   }
   if (problems.length) return { source: baseSource ?? "", counts, problems };
 
@@ -63,8 +59,8 @@ export function applyDeltas(capability: string, baseSource: string | undefined, 
   for (const section of sections("RENAMED")) {
     for (const r of section.renames) {
       const i = find(r.from);
-      if (i < 0) problems.push({ rule: "delta-target", at: r.at, message: `RENAMED: "${r.from}" is not a requirement of ${capability}` });
-      else if (find(r.to) >= 0) problems.push({ rule: "delta-target", at: r.at, message: `RENAMED: "${r.to}" already exists in ${capability}` });
+      if (i < 0) sink.report("delta-target", r.at, `RENAMED: "${r.from}" is not a requirement of ${capability}`);
+      else if (find(r.to) >= 0) sink.report("delta-target", r.at, `RENAMED: "${r.to}" already exists in ${capability}`);
       else {
         const b = blocks[i]!;
         b.text = b.text.replace(/^###\s*Requirement:[^\n]*/, `### Requirement: ${r.to}`);
@@ -76,7 +72,7 @@ export function applyDeltas(capability: string, baseSource: string | undefined, 
   for (const section of sections("REMOVED")) {
     for (const req of section.requirements) {
       const i = find(req.name);
-      if (i < 0) problems.push({ rule: "delta-target", at: req.at, message: `REMOVED: "${req.name}" is not a requirement of ${capability}` });
+      if (i < 0) sink.report("delta-target", req.at, `REMOVED: "${req.name}" is not a requirement of ${capability}`);
       else {
         blocks.splice(i, 1);
         counts.removed++;
@@ -87,20 +83,20 @@ export function applyDeltas(capability: string, baseSource: string | undefined, 
     for (const req of section.requirements) {
       const i = find(req.name);
       if (i < 0) {
-        problems.push({ rule: "delta-target", at: req.at, message: `MODIFIED: "${req.name}" is not a requirement of ${capability}` });
+        sink.report("delta-target", req.at, `MODIFIED: "${req.name}" is not a requirement of ${capability}`);
         continue;
       }
       const old = blocks[i]!;
       const kept = scenarioKeys(req);
       const dropped = scenarioKeys(old.requirement).filter((s) => !kept.some((k) => key(k.name) === key(s.name) || (s.id !== undefined && k.id === s.id)));
       if (dropped.length) {
-        problems.push({ rule: "delta-drops-scenario", at: req.at, message: `MODIFIED "${req.name}" drops scenario(s) ${dropped.map((d) => `"${d.name}"`).join(", ")}` });
+        sink.report("delta-drops-scenario", req.at, `MODIFIED "${req.name}" drops scenario(s) ${dropped.map((d) => `"${d.name}"`).join(", ")}`);
         continue;
       }
       const oldId = metadataValue(old.requirement.metadata, "ID")?.value;
       const newId = metadataValue(req.metadata, "ID")?.value;
       if (oldId && newId && oldId !== newId) {
-        problems.push({ rule: "id-stable", at: req.at, message: `MODIFIED "${req.name}" changes the ID from "${oldId}" to "${newId}"` });
+        sink.report("id-stable", req.at, `MODIFIED "${req.name}" changes the ID from "${oldId}" to "${newId}"`);
         continue;
       }
       blocks[i] = { name: old.name, text: blockText(delta, req).replace(/^###\s*Requirement:[^\n]*/, `### Requirement: ${old.name}`), requirement: req };
@@ -110,7 +106,7 @@ export function applyDeltas(capability: string, baseSource: string | undefined, 
   for (const section of sections("ADDED")) {
     for (const req of section.requirements) {
       if (find(req.name) >= 0) {
-        problems.push({ rule: "delta-target", at: req.at, message: `ADDED: "${req.name}" already exists in ${capability}` });
+        sink.report("delta-target", req.at, `ADDED: "${req.name}" already exists in ${capability}`);
         continue;
       }
       blocks.push({ name: req.name, text: blockText(delta, req), requirement: req });

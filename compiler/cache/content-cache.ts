@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { writeFileAtomic } from "../fs/atomic-write.js";
+import { writeFileAtomic } from "../../lib/atomic-write.js";
 
 /**
  * A content-addressed cache for the compiler's expensive pure steps (markdown

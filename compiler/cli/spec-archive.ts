@@ -3,10 +3,11 @@ import { join, relative } from "node:path";
 import { applyDeltas } from "../archive/apply-deltas.js";
 import { checkDiscovered } from "../corpus/check.js";
 import { discoverCorpus, type CorpusFiles } from "../corpus/discover.js";
-import { writeFileAtomic } from "../fs/atomic-write.js";
-import { formatDiagnostic, type Diagnostic } from "../spec/diagnostics.js";
+import { writeFileAtomic } from "../../lib/atomic-write.js";
+import { formatProblem } from "../../lib/problem.js";
+import type { Diagnostic } from "../spec/diagnostics.js";
 import { extractSpecDocument } from "../spec/extract.js";
-import { EXIT, parse, printJson, UsageError } from "./args.js";
+import { EXIT, parse, printJson, UsageError } from "../../lib/args.js";
 
 export async function specArchive(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { specs: { type: "string" }, "dry-run": { type: "boolean" }, json: { type: "boolean" }, date: { type: "string" } }, 1);
@@ -26,7 +27,7 @@ export async function specArchive(argv: string[]): Promise<number> {
     const base = corpus.capabilities.find((c) => c.name === delta.capability);
     const doc = extractSpecDocument(delta.file.display, delta.file.source);
     const result = applyDeltas(delta.capability, base?.file.source, doc, name);
-    for (const p of result.problems) problems.push({ file: delta.file.display, line: p.at.line, column: p.at.column, rule: p.rule, severity: "error", message: p.message });
+    problems.push(...result.problems);
     applied.push({ capability: delta.capability, ...result.counts });
     updated.set(delta.capability, { path: base?.file.path ?? join(specsDir, delta.capability, "spec.md"), source: result.source });
   }
@@ -49,7 +50,7 @@ export async function specArchive(argv: string[]): Promise<number> {
   if (problems.length > 0) {
     if (values.json) printJson({ ok: false, change: name, diagnostics: problems });
     else {
-      for (const d of problems) process.stderr.write(formatDiagnostic(d) + "\n");
+      for (const d of problems) process.stderr.write(formatProblem(d) + "\n");
       process.stderr.write(`spec archive: change "${name}" not archived; no file was changed\n`);
     }
     return EXIT.findings;

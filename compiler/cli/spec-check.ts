@@ -1,9 +1,9 @@
 import { watch as fsWatch } from "node:fs";
 import { checkCorpus, type CheckResult } from "../corpus/check.js";
 import { openSpecRootOf } from "../corpus/discover.js";
-import { formatDiagnostic } from "../spec/diagnostics.js";
+import { formatProblem } from "../../lib/problem.js";
 import type { RuleSet } from "../spec/rules.js";
-import { EXIT, parse, printJson, UsageError } from "./args.js";
+import { EXIT, parse, printJson, UsageError } from "../../lib/args.js";
 import { explainRule, formatRule, RULES } from "../spec/rule-catalogue.js";
 
 /** `--explain RULE` (or `all`): what a rule checks and what OpenSpec does with the same thing. */
@@ -34,7 +34,7 @@ export function checkReport(result: CheckResult) {
 }
 
 export function printCheckSummary(result: CheckResult, stream: NodeJS.WritableStream = process.stdout): void {
-  for (const d of result.diagnostics) stream.write(formatDiagnostic(d) + "\n");
+  for (const d of result.diagnostics) stream.write(formatProblem(d) + "\n");
   const t = result.totals;
   stream.write(
     `${t.capabilities} capabilities, ${t.changes} changes, ${t.requirements} requirements, ${t.scenarios} scenarios: ` +

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { checkCorpus } from "../corpus/check.js";
 import { generatedFiles } from "../generate/outputs.js";
 import { applyGenerated, diffGenerated } from "../generate/sync.js";
-import { EXIT, parse, printJson } from "./args.js";
+import { EXIT, parse, printJson } from "../../lib/args.js";
 import { printCheckSummary } from "./spec-check.js";
 
 export async function specCompile(argv: string[]): Promise<number> {

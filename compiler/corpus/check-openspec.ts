@@ -1,5 +1,6 @@
 import { join, relative } from "node:path";
-import { compareDiagnostics, type Diagnostic } from "../spec/diagnostics.js";
+import { compareProblems } from "../../lib/problem.js";
+import type { Diagnostic } from "../spec/diagnostics.js";
 import type { Level } from "../openspec/messages.js";
 import { validateOpenSpecRoot, type OpenSpecItem } from "../openspec/validate-root.js";
 import type { CheckResult, FileReport } from "./check.js";
@@ -29,7 +30,7 @@ export function checkOpenSpecRules(path: string): CheckResult & { items: OpenSpe
       if (issue.level === "WARNING") report.warnings++;
     }
   }
-  diagnostics.sort(compareDiagnostics);
+  diagnostics.sort(compareProblems);
   const specs = items.filter((i) => i.type === "spec");
   return {
     root: root.root,

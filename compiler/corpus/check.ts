@@ -1,10 +1,12 @@
 import { readFileSync } from "node:fs";
 import { validatorSource } from "../schema/standalone.js";
 import { fileURLToPath } from "node:url";
-import { compareDiagnostics, DiagnosticSink, type Diagnostic } from "../spec/diagnostics.js";
+import { compareProblems } from "../../lib/problem.js";
+import { DiagnosticSink, type Diagnostic } from "../spec/diagnostics.js";
 import { loadSpecDocument } from "../spec/document-cache.js";
 import { h2Sections } from "../spec/extract.js";
-import type { Level, SpecDocument } from "../spec/model.js";
+import type { Level } from "../../lib/levels.js";
+import type { SpecDocument } from "../spec/model.js";
 import { checkMainSpec, checkRequirement, type CheckedRequirement, type RuleContext, type RuleSet } from "../spec/rules.js";
 import { compileDataTable, compileSchemaBlock, type CompiledSchema, type CompiledTable } from "../schema/table-schema.js";
 import { discoverCorpus, type ChangeFiles, type CorpusFiles, type Layout } from "./discover.js";
@@ -409,7 +411,7 @@ export function checkDiscovered(corpus: CorpusFiles, options: CheckOptions = {})
     });
   }
 
-  const diagnostics = sinks.flatMap((s) => s.items).sort(compareDiagnostics);
+  const diagnostics = sinks.flatMap((s) => s.items).sort(compareProblems);
   for (const f of files) {
     f.errors = diagnostics.filter((d) => d.file === f.file && d.severity === "error").length;
     f.warnings = diagnostics.filter((d) => d.file === f.file && d.severity === "warning").length;

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { isFile } from "../fs/is-file.js";
 import { dirname, join, relative, resolve } from "node:path";
-import { UsageError } from "../errors.js";
+import { UsageError } from "../../lib/errors.js";
 import { discoverSpecFiles } from "../openspec/validate-change.js";
 import type { OpenSpecRoot } from "../openspec/validate-root.js";
 

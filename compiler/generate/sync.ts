@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { writeFileAtomic } from "../fs/atomic-write.js";
+import { writeFileAtomic } from "../../lib/atomic-write.js";
 
 export interface Drift {
   path: string;

@@ -8,7 +8,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import type { Diagnostic } from "../spec/diagnostics.js";
-import { UsageError } from "../errors.js";
+import { UsageError } from "../../lib/errors.js";
 import { FrameReader, frame, type Message } from "./jsonrpc.js";
 import { ID_AT, pathToUri, uriToPath, Workspace } from "./workspace.js";
 

@@ -1,18 +1,7 @@
-/** info never fails a check (OpenSpec reports advice as INFO); warnings fail like `--strict`. */
-export type Severity = "error" | "warning" | "info";
+import type { Problem, Severity } from "../../lib/problem.js";
 
-export interface Diagnostic {
-  file: string;
-  line: number;
-  column: number;
-  rule: string;
-  severity: Severity;
-  message: string;
-}
-
-export function formatDiagnostic(d: Diagnostic): string {
-  return `${d.file}:${d.line}:${d.column} ${d.severity} ${d.rule}: ${d.message}`;
-}
+/** A problem the spec compiler found: always at a position in a Markdown file. */
+export type Diagnostic = Problem & { line: number; column: number };
 
 export class DiagnosticSink {
   readonly items: Diagnostic[] = [];
@@ -20,8 +9,4 @@ export class DiagnosticSink {
   report(rule: string, at: { line: number; column: number }, message: string, severity: Severity = "error"): void {
     this.items.push({ file: this.file, line: at.line, column: at.column, rule, severity, message });
   }
-}
-
-export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
-  return a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.rule.localeCompare(b.rule);
 }

@@ -2,9 +2,6 @@ import type { Position } from "./markdown.js";
 import type { MetadataEntry } from "./metadata.js";
 import type { ParsedTable } from "../schema/cells.js";
 
-export const LEVELS = ["static", "unit", "artifact", "device", "hardware"] as const;
-export type Level = (typeof LEVELS)[number];
-
 export const STEP_KEYWORDS = ["GIVEN", "WHEN", "THEN", "AND", "BUT"] as const;
 export type StepKeyword = (typeof STEP_KEYWORDS)[number];
 

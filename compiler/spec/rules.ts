@@ -1,5 +1,6 @@
 import type { DiagnosticSink } from "./diagnostics.js";
-import { LEVELS, metadataValue, type Level, type Requirement, type SpecDocument, type Step } from "./model.js";
+import { LEVELS, type Level } from "../../lib/levels.js";
+import { metadataValue, type Requirement, type SpecDocument, type Step } from "./model.js";
 import type { MetadataEntry } from "./metadata.js";
 import { readSteps } from "./steps.js";
 

@@ -2,7 +2,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { checkCorpus, type Catalogue } from "../../compiler/corpus/check.js";
-import { EXIT, parse, printJson, UsageError } from "../../compiler/cli/args.js";
+import { EXIT, parse, printJson, UsageError } from "../../lib/args.js";
+import { problemJson } from "../../lib/problem.js";
 import { printCheckSummary } from "../../compiler/cli/spec-check.js";
 import { collectBindings } from "../coverage/bindings.js";
 import { computeCoverage, gate, type CoverageReport } from "../coverage/coverage.js";
@@ -77,7 +78,7 @@ export async function coverageCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, OPTIONS, 0);
   const { report, waivers } = build(values);
   if (values.json) {
-    printJson({ ...report, waiverProblems: waivers.problems, expiredWaivers: waivers.expired });
+    printJson({ ...report, waiverProblems: waivers.problems.map(problemJson), expiredWaivers: waivers.expired });
     return EXIT.ok;
   }
   for (const e of report.entries) {

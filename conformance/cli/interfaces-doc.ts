@@ -1,6 +1,6 @@
 /** Rewrites docs/exposed-interfaces.md from the firewall spec: npx tsx conformance/cli/interfaces-doc.ts */
 import { checkCorpus } from "../../compiler/corpus/check.js";
-import { writeFileAtomic } from "../../compiler/fs/atomic-write.js";
+import { writeFileAtomic } from "../../lib/atomic-write.js";
 import { INTERFACES_DOC, interfacesDoc } from "../report/interfaces-doc.js";
 
 const check = checkCorpus("specs");

@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { writeFileAtomic } from "../../compiler/fs/atomic-write.js";
-import { EXIT, parse, printJson, UsageError } from "../../compiler/cli/args.js";
+import { writeFileAtomic } from "../../lib/atomic-write.js";
+import { EXIT, parse, printJson, UsageError } from "../../lib/args.js";
+import { problemJson } from "../../lib/problem.js";
 import { gate } from "../coverage/coverage.js";
 import { checkAssessment, loadAssessment, technicalFile, technicalFileMarkdown } from "../report/en18031.js";
 import { coverageHtml } from "../report/html.js";
@@ -24,7 +25,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
   const verdict = gate(report, waivers, runs, { requireBound: true });
   const html = join(out, "index.html");
   writeFileAtomic(html, coverageHtml(catalogue, report, waivers, runs, generatedAt, tf, verdict.failures));
-  writeFileAtomic(join(out, "coverage.json"), JSON.stringify({ ...report, waiverProblems: waivers.problems, expiredWaivers: waivers.expired, gate: verdict }, null, 2) + "\n");
+  writeFileAtomic(join(out, "coverage.json"), JSON.stringify({ ...report, waiverProblems: waivers.problems.map(problemJson), expiredWaivers: waivers.expired, gate: verdict }, null, 2) + "\n");
   writeFileAtomic(join(out, "technical-file.md"), technicalFileMarkdown(tf));
   writeFileAtomic(join(out, "technical-file.json"), JSON.stringify(tf, null, 2) + "\n");
   const files = ["index.html", "coverage.json", "technical-file.md", "technical-file.json"];

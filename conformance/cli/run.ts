@@ -1,8 +1,9 @@
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, readdirSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { EXIT, parse, printJson, UsageError } from "../../compiler/cli/args.js";
+import { EXIT, parse, printJson, UsageError } from "../../lib/args.js";
 import { SCENARIOS, type ScenarioInfo } from "../../generated/scenarios.js";
+import { LEVELS } from "../../lib/levels.js";
 import type { CollectedBinding } from "../binding.js";
 import { collectBindings } from "../coverage/bindings.js";
 import type { TestEvent } from "../results/events.js";
@@ -27,7 +28,6 @@ const OPTIONS = {
   json: { type: "boolean" },
 } as const;
 
-const LEVELS = ["static", "unit", "artifact", "device", "hardware"];
 const SSH_ONLY = ["host", "port", "user", "key", "power-cmd", "console", "root-prefix"] as const;
 
 type Values = ReturnType<typeof parse<typeof OPTIONS>>["values"];
@@ -58,7 +58,7 @@ function usage<T>(f: () => T, option?: string): T {
 /** The bindings of `target` narrowed to the requested scenarios and levels; unknown or unbound IDs are usage errors. */
 export function checkSelection(scenarios: string[] | undefined, levels: string[] | undefined): void {
   const catalogue = SCENARIOS as Readonly<Record<string, ScenarioInfo>>;
-  for (const l of levels ?? []) if (!LEVELS.includes(l)) throw new UsageError(`--level "${l}" is not one of ${LEVELS.join(", ")}`);
+  for (const l of levels ?? []) if (!(LEVELS as readonly string[]).includes(l)) throw new UsageError(`--level "${l}" is not one of ${LEVELS.join(", ")}`);
   for (const id of scenarios ?? []) if (!catalogue[id]) throw new UsageError(`--scenario "${id}" is not a scenario ID of the catalogue`);
 }
 

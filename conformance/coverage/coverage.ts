@@ -1,5 +1,6 @@
 import type { Catalogue, CatalogueScenario } from "../../compiler/corpus/check.js";
-import { LEVELS, type Level } from "../../compiler/spec/model.js";
+import { LEVELS, type Level } from "../../lib/levels.js";
+import { formatProblem } from "../../lib/problem.js";
 import type { CollectedBinding } from "../binding.js";
 import type { TestState } from "../results/events.js";
 import type { RecordedRun } from "../results/store.js";
@@ -138,7 +139,7 @@ export function gate(report: CoverageReport, waivers: WaiverSet, runs: readonly 
   if (runs.length === 0) failures.push("no evidence: no run is recorded (run the test suites first; evidence/runs/ is empty)");
   else if (!runs.some((r) => isCurrent(r, ctx))) failures.push(`no finished run from a clean tree at the current revision ${report.revision ?? "(unknown: not a git checkout?)"}`);
   failures.push(...runProblems(runs, ctx));
-  for (const p of waivers.problems) failures.push(`waiver ${p.where}: ${p.message}`);
+  for (const p of waivers.problems) failures.push(formatProblem(p));
   for (const w of waivers.expired) failures.push(`waiver for ${w.scenario} expired on ${w.expires}`);
   for (const e of report.entries) {
     if (e.status === "planned") continue;

@@ -1,4 +1,4 @@
-import type { Level } from "../../compiler/spec/model.js";
+import type { Level } from "../../lib/levels.js";
 import type { TargetKind } from "../targets.js";
 import type { TestEvent } from "../results/events.js";
 import type { RecordedRun } from "../results/store.js";

@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parse, TomlDate, TomlError } from "smol-toml";
-import { fieldPath } from "../../compiler/schema/json-path.js";
+import { fieldPath } from "../../lib/json-pointer.js";
 import validateWaivers from "../../generated/validators/conformance-waivers.js";
 import type { CatalogueScenario } from "../../compiler/corpus/check.js";
-import { LEVELS } from "../../compiler/spec/model.js";
+import { LEVELS } from "../../lib/levels.js";
+import type { Problem } from "../../lib/problem.js";
 import { PROVING_TARGETS } from "./proof.js";
 
 /** No waiver may hold longer than this: a waiver is a promise to come back soon. */
@@ -23,15 +24,10 @@ export interface Waiver {
   owner?: string;
 }
 
-export interface WaiverProblem {
-  where: string;
-  message: string;
-}
-
 export interface WaiverSet {
   file: string;
   waivers: Waiver[];
-  problems: WaiverProblem[];
+  problems: Problem[];
   expired: Waiver[];
 }
 
@@ -61,43 +57,42 @@ export function loadWaivers(file: string, scenarios: ReadonlyMap<string, Catalog
   try {
     data = normaliseDates(parse(readFileSync(file, "utf8")));
   } catch (e) {
-    if (e instanceof TomlError) set.problems.push({ where: `${file}:${e.line}:${e.column}`, message: e.message.split("\n")[0] ?? "TOML syntax error" });
-    else set.problems.push({ where: file, message: (e as Error).message });
+    if (e instanceof TomlError) set.problems.push({ severity: "error", rule: "waiver-toml", file, line: e.line, column: e.column, message: e.message.split("\n")[0] ?? "TOML syntax error" });
+    else set.problems.push({ severity: "error", rule: "waiver-read", file, message: (e as Error).message });
     return set;
   }
   // An unscoped waiver gets its own message: "everything" is not a scope.
   const raw = (data as { waiver?: unknown }).waiver;
   if (Array.isArray(raw)) {
     raw.forEach((w, i) => {
-      if (w && typeof w === "object" && !("scope" in w)) set.problems.push({ where: `${file}: waiver[${i}]`, message: `waiver for "${(w as { scenario?: string }).scenario ?? "?"}" has no scope: name the target kind or level whose proof it waives` });
+      if (w && typeof w === "object" && !("scope" in w)) set.problems.push({ severity: "error", rule: "waiver-scope-missing", file, path: `waiver[${i}]`, message: `waiver for "${(w as { scenario?: string }).scenario ?? "?"}" has no scope: name the target kind or level whose proof it waives` });
     });
     if (set.problems.length) return set;
   }
   if (!validateWaivers(data)) {
     for (const err of validateWaivers.errors ?? []) {
-      const path = fieldPath(err.instancePath);
       const detail = err.keyword === "additionalProperties" ? `unknown field "${(err.params as { additionalProperty: string }).additionalProperty}"` : err.message;
-      set.problems.push({ where: `${file}: ${path}`, message: detail ?? "invalid" });
+      set.problems.push({ severity: "error", rule: "waiver-schema", file, path: fieldPath(err.instancePath), message: detail ?? "invalid" });
     }
     return set;
   }
   const seen = new Set<string>();
   ((data as { waiver?: Waiver[] }).waiver ?? []).forEach((w, i) => {
-    const where = `${file}: waiver[${i}]`;
+    const at = (rule: string, message: string): void => void set.problems.push({ severity: "error", rule, file, path: `waiver[${i}]`, message });
     const sc = scenarios.get(w.scenario);
-    if (!sc) return void set.problems.push({ where, message: `scenario "${w.scenario}" is not in the catalogue` });
-    if (seen.has(w.scenario)) return void set.problems.push({ where, message: `scenario "${w.scenario}" is waived twice` });
+    if (!sc) return at("waiver-unknown-scenario", `scenario "${w.scenario}" is not in the catalogue`);
+    if (seen.has(w.scenario)) return at("waiver-duplicate", `scenario "${w.scenario}" is waived twice`);
     seen.add(w.scenario);
     const proving = PROVING_TARGETS[sc.level] as readonly string[];
     const scopeOk = (LEVELS as readonly string[]).includes(w.scope) ? w.scope === sc.level : proving.includes(w.scope);
-    if (!scopeOk) return void set.problems.push({ where, message: `scope "${w.scope}" of "${w.scenario}" cannot prove a ${sc.level}-level scenario: use level ${sc.level} or one of ${proving.join(", ")}` });
+    if (!scopeOk) return at("waiver-scope", `scope "${w.scope}" of "${w.scenario}" cannot prove a ${sc.level}-level scenario: use level ${sc.level} or one of ${proving.join(", ")}`);
     const latest = addDays(today, MAX_WAIVER_DAYS);
-    if (w.expires > latest) return void set.problems.push({ where, message: `waiver for "${w.scenario}" expires ${w.expires}, more than ${MAX_WAIVER_DAYS} days after ${today} (latest ${latest})` });
+    if (w.expires > latest) return at("waiver-too-long", `waiver for "${w.scenario}" expires ${w.expires}, more than ${MAX_WAIVER_DAYS} days after ${today} (latest ${latest})`);
     if (w.kind === "hardware-only") {
-      if (!w.last_board_run || !LAST_BOARD_RUN.test(w.last_board_run)) return void set.problems.push({ where, message: `hardware-only waiver for "${w.scenario}" needs last_board_run: "never" or "YYYY-MM-DD RUN-ID" of the last board run of step ${sc.planStep ?? "?"}` });
-      if (sc.level !== "hardware") return void set.problems.push({ where, message: `"${w.scenario}" has level ${sc.level}: only hardware-level scenarios may be waived as hardware only` });
-      if (!w.plan_step) return void set.problems.push({ where, message: `hardware-only waiver needs plan_step (the scenario maps to step ${sc.planStep ?? "none: add **Plan-Step** to the scenario"})` });
-      if (w.plan_step !== sc.planStep) return void set.problems.push({ where, message: `plan_step "${w.plan_step}" does not match the scenario's Plan-Step "${sc.planStep ?? "(none)"}"` });
+      if (!w.last_board_run || !LAST_BOARD_RUN.test(w.last_board_run)) return at("waiver-last-board-run", `hardware-only waiver for "${w.scenario}" needs last_board_run: "never" or "YYYY-MM-DD RUN-ID" of the last board run of step ${sc.planStep ?? "?"}`);
+      if (sc.level !== "hardware") return at("waiver-hardware-level", `"${w.scenario}" has level ${sc.level}: only hardware-level scenarios may be waived as hardware only`);
+      if (!w.plan_step) return at("waiver-plan-step-missing", `hardware-only waiver needs plan_step (the scenario maps to step ${sc.planStep ?? "none: add **Plan-Step** to the scenario"})`);
+      if (w.plan_step !== sc.planStep) return at("waiver-plan-step", `plan_step "${w.plan_step}" does not match the scenario's Plan-Step "${sc.planStep ?? "(none)"}"`);
     }
     if (w.expires < today) set.expired.push(w);
     else set.waivers.push(w);

@@ -1,4 +1,5 @@
 import type { Catalogue } from "../../compiler/corpus/check.js";
+import { formatProblem } from "../../lib/problem.js";
 import type { CoverageEntry, CoverageReport, Verdict } from "../coverage/coverage.js";
 import type { WaiverSet } from "../coverage/waivers.js";
 import type { RecordedRun } from "../results/store.js";
@@ -64,7 +65,7 @@ export function coverageHtml(catalogue: Catalogue, report: CoverageReport, waive
     ? `<h3>Security assets</h3><table><tr><th>asset</th><th>where</th><th>protection</th><th>requirements</th></tr>${tf.securityAssets.map((a) => `<tr><td>${esc(a.name)}</td><td><code>${esc(a.where)}</code></td><td>${esc(a.protection)}</td><td>${a.requirements.map((r) => `<code>${esc(r)}</code>`).join(" ")}</td></tr>`).join("")}</table>
 <h3>Network assets: exposed interfaces and ports</h3><table><tr><th>interface</th><th>protocol</th><th>ports</th><th>purpose</th><th>exposed</th></tr>${tf.networkAssets.map((n) => `<tr><td>${esc(n.interface)}</td><td>${esc(n.protocol)}</td><td>${esc(n.ports)}</td><td>${esc(n.purpose)}</td><td>${esc(n.exposure)}</td></tr>`).join("")}</table>`
     : "";
-  const problems = [...waivers.problems.map((p) => `${p.where}: ${p.message}`), ...waivers.expired.map((w) => `waiver for ${w.scenario} expired on ${w.expires}`)];
+  const problems = [...waivers.problems.map(formatProblem), ...waivers.expired.map((w) => `waiver for ${w.scenario} expired on ${w.expires}`)];
   const boardRun = (w: NonNullable<CoverageEntry["waiver"]>) => (w.kind !== "hardware-only" ? "" : w.last_board_run === "never" ? '<span class="never">never</span>' : esc(w.last_board_run ?? "(missing)"));
   const waiverRows = report.entries
     .filter((e) => e.waiver)

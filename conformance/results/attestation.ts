@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../../compiler/fs/atomic-write.js";
+import { writeFileAtomic } from "../../lib/atomic-write.js";
 import type { RecordedRun } from "./store.js";
 
 /**

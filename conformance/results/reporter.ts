@@ -1,6 +1,6 @@
 import { relative } from "node:path";
 import type { Reporter, TestModule, TestCase } from "vitest/node";
-import { writeFileAtomic } from "../../compiler/fs/atomic-write.js";
+import { writeFileAtomic } from "../../lib/atomic-write.js";
 import type { ModuleErrorEvent, RunEndEvent, RunEvent, TestEvent } from "./events.js";
 import { junitXml } from "./junit.js";
 import { collectRunMeta, type RunMeta } from "./run-meta.js";

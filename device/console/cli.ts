@@ -1,5 +1,5 @@
-import { parse, UsageError } from "../../compiler/cli/args.js";
-import { parseCidr, parseIpv4 } from "../lib/ipv4.js";
+import { parse, UsageError } from "../../lib/args.js";
+import { parseCidr, parseIpv4 } from "../../lib/ipv4.js";
 import { importConfig } from "../provisioning/import.js";
 import { validateConfigText } from "../provisioning/config.js";
 import { startConsole, type ConsoleOptions } from "./server.js";

@@ -1,5 +1,5 @@
 import type { Server } from "node:http";
-import { parseArgs } from "node:util";
+import { parse } from "../../lib/args.js";
 import { importConfig } from "../provisioning/import.js";
 import { validateConfigText } from "../provisioning/config.js";
 import { createConsoleServer, type ConsoleOptions } from "./server.js";
@@ -33,11 +33,7 @@ function listen(server: Server, host: string, port: number): Promise<void> {
 async function main(argv: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { "data-dir": { type: "string", default: "/data" }, host: { type: "string" }, port: { type: "string" }, "poll-ms": { type: "string" } },
-      strict: true,
-    }));
+    ({ values } = parse(argv, { "data-dir": { type: "string", default: "/data" }, host: { type: "string" }, port: { type: "string" }, "poll-ms": { type: "string" } }, 0));
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
     return 2;

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { validators } from "../../generated/validators/index.js";
-import { networkOf, parseCidr, parseIpv4 } from "../lib/ipv4.js";
+import { networkOf, parseCidr, parseIpv4 } from "../../lib/ipv4.js";
 
 /** What the console needs from lan-settings.json: where to listen and which names it answers to. */
 export interface ConsoleLan {

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { writeFileAtomic } from "../../compiler/fs/atomic-write.js";
+import { writeFileAtomic } from "../../lib/atomic-write.js";
 import { validators } from "../../generated/validators/index.js";
 import type { BootedSlot } from "./rauc-status.js";
 

@@ -1,9 +1,9 @@
 // os-verification: the on-device entry point run by os-verification.service (bundled to dist/device/health.mjs).
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { parseCommandMap, processRunner } from "../update/runner.js";
 import { processProbe, systemdProbe, type ProcessUnit, type UnitProbe } from "./unit-probe.js";
 import { runVerification } from "./verify.js";
+import { parse } from "../../lib/args.js";
 
 const USAGE = `usage: os-verification [--config-dir DIR] [--commit-record FILE] [--unit-probe systemd|process --process-map FILE]
                        [--commands rauc=PATH,systemctl=PATH,ip=PATH]
@@ -25,9 +25,9 @@ function seconds(name: string, fallback: number): number {
 export async function osVerificationMain(argv: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
+    ({ values } = parse(
+      argv,
+      {
         "config-dir": { type: "string", default: "/data/config" },
         "commit-record": { type: "string", default: "/data/rauc/commit-record.json" },
         "unit-probe": { type: "string", default: "systemd" },
@@ -35,9 +35,8 @@ export async function osVerificationMain(argv: string[]): Promise<number> {
         commands: { type: "string" },
         help: { type: "boolean" },
       },
-      strict: true,
-      allowPositionals: false,
-    }));
+      0,
+    ));
   } catch (e) {
     process.stderr.write(`os-verification: ${(e as Error).message}\n${USAGE}\n`);
     return 2;

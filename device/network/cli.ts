@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { EXIT, parse, printJson, UsageError } from "../../compiler/cli/args.js";
+import { EXIT, parse, printJson, UsageError } from "../../lib/args.js";
 import { applyProvisionedInbound, applySshWan, INBOUND_FILE, SSH_WAN_FLAG } from "./firewall-apply.js";
 import { applyLan } from "./lan-apply.js";
 import { LAN_SETTINGS_FILE } from "./lan-settings.js";

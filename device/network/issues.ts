@@ -1,5 +1,5 @@
 import type { ErrorObject } from "ajv";
-import { fieldPath } from "../../compiler/schema/json-path.js";
+import { fieldPath } from "../../lib/json-pointer.js";
 
 export { fieldPath };
 

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, unlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { writeFileAtomic } from "../../compiler/fs/atomic-write.js";
+import { writeFileAtomic } from "../../lib/atomic-write.js";
 import { lanOutputPaths, type LanOutputRole } from "./lan-outputs.js";
 import { renderLanOutputs } from "./lan-render.js";
 import { LAN_SETTINGS_FILE, loadLanSettings, type LanSettings } from "./lan-settings.js";

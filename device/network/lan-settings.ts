@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import configSchema from "../../generated/schemas/config-toml.schema.json" with { type: "json" };
 import { validators } from "../../generated/validators/index.js";
-import { broadcastOf, formatIpv4, netmaskOf, networkOf, parseCidr, parseIpv4 } from "../lib/ipv4.js";
+import { broadcastOf, formatIpv4, netmaskOf, networkOf, parseCidr, parseIpv4 } from "../../lib/ipv4.js";
 import { describeJsonError, describeSchemaErrors } from "./issues.js";
 
 /** `/data/config/lan-settings.json` (schema `lan-settings`). */

@@ -2,7 +2,7 @@
 //   lan-apply       lan-gateway-apply.service
 //   firewall-apply  provisioned-firewall-inbound.service
 //   ssh-wan         ssh-wan-toggle.service and ssh-wan-reload.service
-import { UsageError } from "../../compiler/errors.js";
+import { UsageError } from "../../lib/errors.js";
 import { firewallApplyCommand, lanApplyCommand, sshWanCommand } from "./cli.js";
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {

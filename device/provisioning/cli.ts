@@ -2,7 +2,6 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { readBundle } from "./bundle.js";
-import { parseArgs } from "node:util";
 import { validateConfigText } from "./config.js";
 import { Steps } from "./durable.js";
 import { describe, type Issue } from "./issues.js";
@@ -10,7 +9,7 @@ import { decodeUtf8, detectInputKind } from "./input-kind.js";
 import { importConfig } from "./import.js";
 import { recover } from "./store.js";
 import { copyStateForDryRun } from "./dry-run.js";
-import { UsageError } from "../../compiler/errors.js";
+import { parse, UsageError } from "../../lib/args.js";
 
 export { UsageError };
 
@@ -22,14 +21,6 @@ export { UsageError };
 
 type Out = { stdout: (s: string) => void; stderr: (s: string) => void };
 const STD: Out = { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) };
-
-function args<T extends Record<string, { type: "string" | "boolean" }>>(argv: string[], options: T) {
-  try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-}
 
 function readInput(file: string | undefined, out: Out, json: boolean): Uint8Array | number {
   if (!file) throw new UsageError("missing FILE");
@@ -75,8 +66,7 @@ async function validateBundle(bytes: Uint8Array, kind: "gzip" | "zstd", file: st
 
 /** validate FILE [--json]: a plain config.toml or a bundle (a dry run of import: nothing is stored). */
 export async function validateCommand(argv: string[], out: Out = STD): Promise<number> {
-  const { values, positionals } = args(argv, { json: { type: "boolean" } });
-  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
+  const { values, positionals } = parse(argv, { json: { type: "boolean" } }, 1);
   const json = values.json === true;
   const bytes = readInput(positionals[0], out, json);
   if (typeof bytes === "number") return bytes;
@@ -103,8 +93,7 @@ function stateRoot(values: { root?: string; "data-dir"?: string }): string {
 
 /** import FILE (--data-dir DIR | --root DIR) [--json] [--list-crash-points] */
 export async function importCommand(argv: string[], out: Out = STD): Promise<number> {
-  const { values, positionals } = args(argv, { root: { type: "string" }, "data-dir": { type: "string" }, json: { type: "boolean" }, "list-crash-points": { type: "boolean" } });
-  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
+  const { values, positionals } = parse(argv, { root: { type: "string" }, "data-dir": { type: "string" }, json: { type: "boolean" }, "list-crash-points": { type: "boolean" } }, 1);
   const root = stateRoot(values);
   const json = values.json === true;
   const bytes = readInput(positionals[0], out, json);
@@ -132,8 +121,7 @@ export async function importCommand(argv: string[], out: Out = STD): Promise<num
 
 /** recover --root DIR [--json]: removes what an interrupted import left behind. */
 export async function recoverCommand(argv: string[], out: Out = STD): Promise<number> {
-  const { values, positionals } = args(argv, { root: { type: "string" }, "data-dir": { type: "string" }, json: { type: "boolean" } });
-  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const { values } = parse(argv, { root: { type: "string" }, "data-dir": { type: "string" }, json: { type: "boolean" } }, 0);
   const { removed } = recover(stateRoot(values));
   if (values.json) out.stdout(JSON.stringify({ ok: true, message: `removed ${removed.length} leftover entries`, removed }) + "\n");
   else for (const r of removed) out.stdout(`removed ${r}\n`);

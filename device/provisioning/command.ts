@@ -1,5 +1,4 @@
-import { parseArgs } from "node:util";
-import { UsageError } from "../../compiler/errors.js";
+import { parse, UsageError } from "../../lib/args.js";
 import { importCommand, recoverCommand, validateCommand } from "./cli.js";
 import { firstBoot, type FirstBootOptions } from "./first-boot.js";
 
@@ -14,16 +13,7 @@ import { firstBoot, type FirstBootOptions } from "./first-boot.js";
 const USAGE = "usage: atomicnix-provision validate FILE [--json] | import FILE --root DIR [--json] [--list-crash-points] | recover --root DIR | first-boot [--prefix DIR] [--rauc] [--poll-ms N]";
 
 async function firstBootCommand(argv: string[], beforeSentinel: FirstBootOptions["beforeSentinel"]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { prefix: { type: "string", default: "" }, rauc: { type: "boolean" }, "poll-ms": { type: "string" } },
-      strict: true,
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const { values } = parse(argv, { prefix: { type: "string", default: "" }, rauc: { type: "boolean" }, "poll-ms": { type: "string" } }, 0);
   const pollMs = values["poll-ms"] ? Number(values["poll-ms"]) : 2000;
   if (!Number.isInteger(pollMs) || pollMs < 50) throw new UsageError("bad --poll-ms");
   return firstBoot({

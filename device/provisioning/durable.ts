@@ -68,4 +68,4 @@ export function writeNewFile(path: string, data: Uint8Array, mode: number): void
   }
 }
 
-export { fsyncPath } from "../../compiler/fs/atomic-write.js";
+export { fsyncPath } from "../../lib/atomic-write.js";

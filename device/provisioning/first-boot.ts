@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { writeFileAtomic } from "../../compiler/fs/atomic-write.js";
+import { writeFileAtomic } from "../../lib/atomic-write.js";
 import { writeCommitRecord } from "../health/commit-record.js";
 import { parseBootedSlot } from "../health/rauc-status.js";
 import { importConfig } from "./import.js";

@@ -1,4 +1,4 @@
-import { formatIpv4, parseIpv4, reservedRange } from "../lib/ipv4.js";
+import { formatIpv4, parseIpv4, reservedRange } from "../../lib/ipv4.js";
 import { normaliseDnsName, normaliseHostnamePattern } from "./dns-names.js";
 import type { IssueList } from "./issues.js";
 

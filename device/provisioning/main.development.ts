@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { writeFileAtomic } from "../../compiler/fs/atomic-write.js";
+import { writeFileAtomic } from "../../lib/atomic-write.js";
 import { provisioningMain } from "./command.js";
 
 /**

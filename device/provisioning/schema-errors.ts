@@ -1,6 +1,7 @@
 import type { ErrorObject } from "ajv";
 import type { Segment } from "./issues.js";
 import { formatPath } from "./issues.js";
+import { decodePointer } from "../../lib/json-pointer.js";
 
 /**
  * Turns ajv errors of the generated `config-toml` validator into one `path: message`
@@ -19,11 +20,9 @@ const SCALAR_OR_LIST = "expected a string, number or boolean, or a non-empty arr
 
 /** Decodes an ajv instancePath against the document so numeric map keys stay keys. */
 export function pointerSegments(pointer: string, doc: unknown): Segment[] {
-  if (!pointer) return [];
   const out: Segment[] = [];
   let node: unknown = doc;
-  for (const enc of pointer.slice(1).split("/")) {
-    const key = enc.replace(/~1/g, "/").replace(/~0/g, "~");
+  for (const key of decodePointer(pointer)) {
     if (Array.isArray(node)) {
       const i = Number(key);
       out.push(i);

@@ -1,6 +1,6 @@
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../../compiler/fs/atomic-write.js";
+import { writeFileAtomic } from "../../lib/atomic-write.js";
 import type { CommandRunner } from "./commands.js";
 import { MANAGED_HEADER, unitService } from "./render.js";
 import type { UnitKind } from "./rules.js";

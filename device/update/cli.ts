@@ -1,5 +1,5 @@
 import { existsSync, statSync } from "node:fs";
-import { parse, UsageError } from "../../compiler/cli/args.js";
+import { parse, UsageError } from "../../lib/args.js";
 import { parseCommandMap, processRunner } from "./runner.js";
 import { DEFAULT_COMPATIBLE, startUpdateServer } from "./server.js";
 import { isValidVersion } from "./version.js";

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, statSync, statfsSync, unlinkSync, writeSync, createReadStream } from "node:fs";
 import { join } from "node:path";
-import { fsyncPath } from "../../compiler/fs/atomic-write.js";
+import { fsyncPath } from "../../lib/atomic-write.js";
 
 /**
  * The resume-safe bundle download of `upgrade.download`: bytes go to a `.part` file

@@ -1,11 +1,11 @@
 // os-upgrade: the on-device entry point run by os-upgrade.service (bundled to dist/device/update.mjs).
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { runUpgrade } from "./client.js";
 import { readDeviceId, deviceIdFromMac } from "./device-id.js";
 import { parseCommandMap, processRunner } from "./runner.js";
 import { chooseServerUrl } from "./server-url.js";
 import { isValidVersion } from "./version.js";
+import { parse } from "../../lib/args.js";
 
 const USAGE = `usage: os-upgrade [--server-url URL] [--config FILE] [--bundle-dir DIR] [--current-version V | --version-file FILE]
                   [--mac ADDR | --mac-file FILE] [--commands rauc=PATH,reboot=PATH]
@@ -19,9 +19,9 @@ function log(line: string): void {
 export async function osUpgradeMain(argv: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
+    ({ values } = parse(
+      argv,
+      {
         "server-url": { type: "string" },
         config: { type: "string", default: "/data/config/os-upgrade.json" },
         "bundle-dir": { type: "string", default: "/data/config/bundles" },
@@ -32,9 +32,8 @@ export async function osUpgradeMain(argv: string[]): Promise<number> {
         commands: { type: "string" },
         help: { type: "boolean" },
       },
-      strict: true,
-      allowPositionals: false,
-    }));
+      0,
+    ));
   } catch (e) {
     process.stderr.write(`os-upgrade: ${(e as Error).message}\n${USAGE}\n`);
     return 2;

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, vi } from "vitest";
 import { scenario } from "../../conformance/binding.js";
-import { run } from "../../compiler/cli/main.js";
+import { run } from "../../cli/main.js";
 import { RULES, rulesTable } from "../../compiler/spec/rule-catalogue.js";
 import { REPO, runCli, specMarkdown, writeSpecTree } from "../helpers/spec-fixtures.js";
 
@@ -103,13 +103,13 @@ scenario("spec.fast.bundle-current", { targets: ["host"], timeout: 120_000 }, ()
   const repo = mkdtempSync(join(tmpdir(), "atomicnix-bundle-"));
   try {
     mkdirSync(join(repo, "bin"));
-    mkdirSync(join(repo, "compiler", "cli"), { recursive: true });
+    mkdirSync(join(repo, "cli"), { recursive: true });
     for (const f of ["atomicnix.js", "cli-bundle.js"]) copyFileSync(join(REPO, "bin", f), join(repo, "bin", f));
     writeFileSync(join(repo, "package-lock.json"), "{}\n");
     symlinkSync(join(REPO, "node_modules"), join(repo, "node_modules"));
     const write = (v: string) => {
-      writeFileSync(join(repo, "compiler", "cli", "main.ts"), `import { version } from "./version.js";\nexport async function main(argv: string[]): Promise<number> {\n  console.log(version + " " + argv.join(","));\n  return 0;\n}\n`);
-      writeFileSync(join(repo, "compiler", "cli", "version.ts"), `export const version: string = "${v}";\n`);
+      writeFileSync(join(repo, "cli", "main.ts"), `import { version } from "./version.js";\nexport async function main(argv: string[]): Promise<number> {\n  console.log(version + " " + argv.join(","));\n  return 0;\n}\n`);
+      writeFileSync(join(repo, "cli", "version.ts"), `export const version: string = "${v}";\n`);
     };
     const cli = (...args: string[]) => spawnSync(process.execPath, [join(repo, "bin", "atomicnix.js"), ...args], { encoding: "utf8", env: { ...process.env, ATOMICNIX_CLI_SOURCE: "" } });
     const check = () => spawnSync(process.execPath, [join(repo, "bin", "cli-bundle.js"), "--check"], { encoding: "utf8" }).status;
@@ -118,7 +118,7 @@ scenario("spec.fast.bundle-current", { targets: ["host"], timeout: 120_000 }, ()
     expect(cli("a").stdout).toBe("v1 a\n");
     expect(check()).toBe(0);
     // A change in an imported module, not only the entry, makes the bundle stale.
-    writeFileSync(join(repo, "compiler", "cli", "version.ts"), `export const version: string = "v2";\n`);
+    writeFileSync(join(repo, "cli", "version.ts"), `export const version: string = "v2";\n`);
     expect(check()).toBe(1);
     expect(cli("b").stdout).toBe("v2 b\n");
     expect(check()).toBe(0);

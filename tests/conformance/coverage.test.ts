@@ -6,6 +6,7 @@ import { scenario } from "../../conformance/binding.js";
 import type { Catalogue, CatalogueScenario } from "../../compiler/corpus/check.js";
 import { computeCoverage, gate } from "../../conformance/coverage/coverage.js";
 import { loadWaivers, type WaiverSet } from "../../conformance/coverage/waivers.js";
+import { formatProblem } from "../../lib/problem.js";
 import type { RecordedRun } from "../../conformance/results/store.js";
 import type { TestState } from "../../conformance/results/events.js";
 
@@ -126,9 +127,11 @@ scenario("conf.waivers.no-longer-needed", onHost, () => {
 
 scenario("conf.waivers.file-errors", onHost, () => {
   const syntax = loadWaivers(waiverFile(`[[waiver]]\nscenario = "demo.a.two"\nkind = = "x"\n`), byId, "2026-11-27");
-  expect(syntax.problems[0]!.where).toMatch(/waivers\.toml:3:\d+$/);
+  expect(syntax.problems[0]).toMatchObject({ severity: "error", rule: "waiver-toml", file: expect.stringMatching(/waivers\.toml$/), line: 3, column: expect.any(Number) });
+  expect(formatProblem(syntax.problems[0]!)).toMatch(/waivers\.toml:3:\d+ error waiver-toml: /);
   const typed = loadWaivers(waiverFile(waiverToml({ ...deviceWaiver, expires: "2027-01-31" }) + `\n[[waiver]]\nscenario = "demo.a.one"\nkind = "deferred"\nscope = "unit"\njustification = "long enough justification text"\nexpires = 12\n`), byId, "2026-11-27");
-  expect(typed.problems.map((p) => p.where)).toEqual([expect.stringMatching(/waivers\.toml: waiver\[1\]\.expires$/)]);
+  expect(typed.problems.map((p) => [p.rule, p.path])).toEqual([["waiver-schema", "waiver[1].expires"]]);
+  expect(formatProblem(typed.problems[0]!)).toMatch(/waivers\.toml waiver\[1\]\.expires error waiver-schema: /);
 });
 
 /** The gate over one bound unit scenario and the artifact one, with the device and hardware ones waived. */

@@ -1,133 +1,136 @@
 /**
- * Static scenarios about what the NixOS configuration generates, read from the
- * modules through `nix-instantiate --parse` and the small module evaluator in
- * conformance/static/nix-config.ts. Nix cannot evaluate nixpkgs here, so where
- * NixOS itself turns an option into a unit line (sshd settings, wait-online
- * arguments, timer drop-ins) that mapping is written out below and named; our
- * modules' side is read, never assumed.
+ * Static scenarios about what the NixOS configuration is made of, read from the
+ * module files' syntax trees (`nix-instantiate --parse`, nix/checks/) and, where our
+ * own Nix code uses builtins only (nix/unit-files.nix's replaceLine), evaluated by
+ * the host's nix-instantiate. nixpkgs is not here: where a THEN is about what a
+ * NixOS module generates from our options (sshd_config, the wait-online ExecStart),
+ * the scenario is waived until evaluation on a Nix machine (conformance/waivers.toml,
+ * docs/nix.md) and a plain test below guards only what our files write.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, chmodSync, readdirSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expect } from "vitest";
+import { expect, test } from "vitest";
 import { scenario } from "../../conformance/binding.js";
-import { walk, type NixNode } from "../../conformance/static/nix-ast.js";
-import { Attrs, NixConfig, NixPath, plain, replaceUnitLine, type Value } from "../../conformance/static/nix-config.js";
-import { NixRepo, repoRoot } from "../../conformance/static/nix-repo.js";
-import { program, shellCommands } from "../../conformance/static/shell-commands.js";
-import { environmentOf, lastSetting, listSetting, parseUnit } from "../../conformance/static/unit-file.js";
+import { lastSetting, listSetting, parseUnit } from "../../conformance/targets/artifacts/unit-file.js";
+import { getAttr, walk, type NixNode } from "../../nix/checks/nix-ast.js";
+import { NixRepo, definitionsAt, literalString, peel, repoRoot, type Env } from "../../nix/checks/repo.js";
+import { program, shellCommands } from "../../nix/checks/shell-commands.js";
+import { Declared } from "./declared.js";
 import { mutatedRepo } from "./mutated-repo.js";
 
 const onHost = { targets: ["host"] } as const;
 const root = repoRoot();
 const repo = new NixRepo(root);
-const rock64 = new NixConfig(repo, "rock64");
+const rock64 = new Declared(repo, "rock64");
 
-const attrs = (v: Value | undefined): Attrs => {
-  if (!(v instanceof Attrs)) throw new Error(`expected an attribute set, got ${JSON.stringify(plain(v))}`);
-  return v;
-};
-const names = (v: Value | undefined): string[] => (v === undefined ? [] : attrs(v).names());
+// ------------------------------------------------------------ what only evaluation shows
 
-/** Unit text of a `systemd.units.<name>` entry installed from device/units. */
-function unitText(cfg: NixConfig, name: string): string {
-  const text = attrs(cfg.value(["systemd", "units", name])).get("text");
-  if (typeof text !== "string") throw new Error(`systemd.units.${name}.text is not a string`);
-  return text;
+// auth.sshd-policy.config is waived: the sshd_config is what nixpkgs' openssh module
+// renders from these options (and its own AuthorizedKeysFile entries, which only the
+// mkForce below displaces). This guards our side of it.
+test("rock64's modules write the key-only sshd policy (the generated sshd_config needs evaluation)", () => {
+  expect(rock64.values("services.openssh.settings")).toEqual([{ PasswordAuthentication: false, KbdInteractiveAuthentication: false, PermitRootLogin: "no" }]);
+  expect(rock64.defs("services.openssh.authorizedKeysFiles").map((d) => [d.file, d.value.k === "call" && d.value.fn.k === "select" && d.value.fn.path.join(".")])).toEqual([["modules/base.nix", "mkForce"]]);
+  expect(rock64.values("services.openssh.authorizedKeysFiles")).toEqual([["/data/config/ssh-authorized-keys/%u"]]);
+  expect(rock64.values("services.openssh.authorizedKeysInHomedir")).toEqual([false]);
+  expect(rock64.defs("services.openssh.extraConfig")).toEqual([]);
+});
+
+// lan.wait-online.options is waived: nixpkgs' networkd module builds the ExecStart of
+// systemd-networkd-wait-online.service from these options.
+test("rock64's modules ask wait-online for any interface within 30 s (the ExecStart needs evaluation)", () => {
+  expect(rock64.values("systemd.network.wait-online")).toEqual([{ anyInterface: true, timeout: 30 }]);
+  for (const path of ["systemd.services.systemd-networkd-wait-online", "systemd.network.wait-online.extraArgs", "systemd.network.wait-online.enable"]) expect(rock64.defs(path), path).toEqual([]);
+});
+
+// ------------------------------------------------------------ update timer
+
+/** `nix/unit-files.nix`'s replaceLine, run by the host's Nix (it uses builtins only). */
+function nixReplaceLine(file: string, prefix: string, line: string): { text?: string; error?: string } {
+  const expr = `((import ${join(root, "nix/unit-files.nix")} { lib = null; }).replaceLine ${file} ${JSON.stringify(prefix)} ${JSON.stringify(line)}).text`;
+  const r = spawnSync("nix-instantiate", ["--eval", "--strict", "--json", "-E", expr], { encoding: "utf8", env: { ...process.env, NIX_REMOTE: "" } });
+  return r.status === 0 ? { text: JSON.parse(r.stdout) as string } : { error: /error: (.*)/.exec(r.stderr)?.[1] ?? r.stderr };
+}
+
+/** A `mkOption { default = ...; }` of modules/os-upgrade.nix. */
+function optionDefault(r: NixRepo, name: string): NixNode | undefined {
+  const option = getAttr(peel(r.parse("modules/os-upgrade.nix")).body, ["options", "os-upgrade", name]);
+  return option?.k === "call" ? getAttr(option.args[0], ["default"]) : undefined;
 }
 
 /**
- * Units defined twice: NixOS turns `systemd.<type>s.<name>` into a definition of
- * `systemd.units."<name>.<type>"` whose `text` is a single string, so a unit installed
- * from a file and also declared through services/timers/... (even as an `asDropin`)
- * does not evaluate.
+ * How modules/os-upgrade.nix installs the two units, read from its syntax tree: the
+ * unit files through replaceLine, the timer's OnUnitActiveSec= line built from
+ * `config.os-upgrade.pollingInterval`, while useHawkbit (default false) is off; and no
+ * other module sets the options or declares the units a second time. Returns what
+ * does not hold, and the timer line for an interval.
  */
-function unitsDefinedTwice(cfg: NixConfig): string[] {
-  const fromFiles = new Set(names(cfg.value(["systemd", "units"])));
-  const twice: string[] = [];
-  for (const type of ["services", "timers", "sockets", "paths", "targets", "mounts", "slices"]) {
-    for (const name of names(cfg.value(["systemd", type]))) if (fromFiles.has(`${name}.${type.slice(0, -1)}`)) twice.push(`${name}.${type.slice(0, -1)}`);
+function upgradeWiring(r: NixRepo): { problems: string[]; timerLine?: (interval: string) => string } {
+  const problems: string[] = [];
+  const files = new Declared(r, "rock64").files;
+  const { body, env } = peel(r.parse("modules/os-upgrade.nix"));
+  const cfg = env.get("cfg");
+  if (!(cfg?.k === "select" && cfg.e.k === "var" && cfg.e.name === "config" && cfg.path.join(".") === "os-upgrade")) problems.push("cfg is not config.os-upgrade");
+  const units = env.get("units");
+  if (!(units?.k === "call" && units.fn.k === "var" && units.fn.name === "import" && units.args[0]?.k === "path" && r.rel(units.args[0].v) === "nix/unit-files.nix")) problems.push("units is not nix/unit-files.nix");
+  const interval = optionDefault(r, "pollingInterval");
+  if (!(interval?.k === "str" && interval.v === "1h")) problems.push("pollingInterval does not default to 1h");
+  const hawkbit = optionDefault(r, "useHawkbit");
+  if (!(hawkbit?.k === "var" && hawkbit.name === "false")) problems.push("useHawkbit does not default to false");
+  const installs = definitionsAt(r, ["modules/os-upgrade.nix"], ["systemd", "units"]).map((d) => d.value);
+  const list = installs.length === 1 && installs[0]!.k === "call" && installs[0]!.fn.k === "select" && installs[0]!.fn.path.join(".") === "install" ? installs[0]!.args[0] : undefined;
+  // The install is guarded by `lib.mkIf (! cfg.useHawkbit)`.
+  let guarded = false;
+  walk(getAttr(body, ["config"]) ?? body, (n) => (guarded ||= n.k === "call" && n.fn.k === "select" && n.fn.path.join(".") === "mkIf" && n.args[0]?.k === "op" && n.args[0].op === "!" && JSON.stringify(n.args[0].args[0]) === JSON.stringify({ k: "select", e: { k: "var", name: "cfg" }, path: ["useHawkbit"] }) && n.args[1] !== undefined && installs.some((i) => JSON.stringify(n.args[1]).includes(JSON.stringify(i)))));
+  if (!guarded) problems.push("the units are not installed under mkIf (!cfg.useHawkbit)");
+  const items = list?.k === "list" ? list.items : [];
+  const replaced = (unit: string) => items.find((i) => i.k === "call" && i.args[0]?.k === "path" && r.rel(i.args[0].v) === `device/units/${unit}` && i.fn.k === "select" && i.fn.path.join(".") === "replaceLine");
+  if (items.length !== 2 || !replaced("os-upgrade.service")) problems.push("os-upgrade.service is not installed through replaceLine");
+  const timer = replaced("os-upgrade.timer");
+  const [prefix, line] = timer?.k === "call" ? timer.args.slice(1) : [];
+  const [head, value] = line?.k === "concat" ? line.parts : [];
+  const fromOption = prefix?.k === "str" && prefix.v === "OnUnitActiveSec=" && head?.k === "str" && head.v === "OnUnitActiveSec=" && value?.k === "select" && value.e.k === "var" && value.e.name === "cfg" && value.path.join(".") === "pollingInterval" && line?.k === "concat" && line.parts.length === 2;
+  if (!fromOption) problems.push("the timer's OnUnitActiveSec= line is not replaced by \"OnUnitActiveSec=\" + cfg.pollingInterval");
+  // Any other definition: an option value set elsewhere, or a second declaration of a unit (NixOS keeps one text per unit).
+  for (const f of files) {
+    walk(peel(r.parse(f)).body, (_n, p) => {
+      const at = p.join(".");
+      if (f !== "modules/os-upgrade.nix" && /(^|\.)os-upgrade\.(pollingInterval|serverUrl|useHawkbit)$/.test(at)) problems.push(`${f} sets ${at}`);
+      if (/(^|\.)systemd\.(services|timers)\.os-upgrade$/.test(at)) problems.push(`${f} declares ${at} next to the installed unit file`);
+    });
   }
-  return twice;
+  return fromOption ? { problems, timerLine: (interval) => `OnUnitActiveSec=${interval}` } : { problems };
 }
-
-/** `nix/unit-files.nix`'s replaceLine run by the host's Nix (it uses builtins only). */
-function nixReplaceLine(file: string, prefix: string, line: string): { text?: string; error?: string } {
-  const expr = `(import ${join(root, "nix/unit-files.nix")} { lib = null; }).replaceLine ${file} ${JSON.stringify(prefix)} ${JSON.stringify(line)}`;
-  const r = spawnSync("nix-instantiate", ["--eval", "--strict", "--json", "-E", `(${expr}).text`], { encoding: "utf8" });
-  if (r.status === 0) return { text: JSON.parse(r.stdout) as string };
-  return { error: /error: (.*)/.exec(r.stderr)?.[1] ?? r.stderr };
-}
-
-scenario("auth.sshd-policy.config", onHost, () => {
-  const ssh = rock64.value(["services", "openssh"]);
-  const settings = plain(attrs(ssh).get("settings")) as Record<string, unknown>;
-  // NixOS renders services.openssh.settings one `Key value` line each, booleans as yes/no.
-  const line = (v: unknown): string => (typeof v === "boolean" ? (v ? "yes" : "no") : String(v));
-  expect(line(settings.PasswordAuthentication)).toBe("no");
-  expect(line(settings.KbdInteractiveAuthentication)).toBe("no");
-  expect(line(settings.PermitRootLogin)).toBe("no");
-  // AuthorizedKeysFile is the space-joined authorizedKeysFiles. NixOS's own module adds
-  // /etc/ssh/authorized_keys.d/%u (and %h/.ssh/... with authorizedKeysInHomedir) at
-  // normal priority; only a mkForce of ours makes the list exactly ours.
-  const defs = rock64.definitions(["services", "openssh", "authorizedKeysFiles"]);
-  expect(defs.map((d) => [d.file, d.prio, plain(d.value)])).toEqual([["modules/base.nix", 50, ["/data/config/ssh-authorized-keys/%u"]]]);
-  expect((rock64.value(["services", "openssh", "authorizedKeysFiles"]) as string[]).join(" ")).toBe("/data/config/ssh-authorized-keys/%u");
-  expect(attrs(ssh).get("authorizedKeysInHomedir")).toBe(false);
-  // No module of ours appends sshd_config text that could override the settings.
-  expect(rock64.definitions(["services", "openssh", "extraConfig"])).toEqual([]);
-});
 
 scenario("upgrade.timer.schedule", onHost, () => {
-  const effective = (cfg: NixConfig) => {
-    const timer = parseUnit(unitText(cfg, "os-upgrade.timer"));
-    const service = parseUnit(unitText(cfg, "os-upgrade.service"));
-    return {
-      OnBootSec: listSetting(timer, "Timer", "OnBootSec"),
-      OnUnitActiveSec: listSetting(timer, "Timer", "OnUnitActiveSec"),
-      RandomizedDelaySec: lastSetting(timer, "Timer", "RandomizedDelaySec"),
-      Type: lastSetting(service, "Service", "Type"),
-      url: environmentOf(service).OS_UPGRADE_URL,
-    };
+  const wiring = upgradeWiring(repo);
+  expect(wiring.problems).toEqual([]);
+  const unitFile = (u: string) => join(root, "device/units", u);
+  const timer = (interval: string) => {
+    const r = nixReplaceLine(unitFile("os-upgrade.timer"), "OnUnitActiveSec=", wiring.timerLine!(interval));
+    if (!r.text) throw new Error(r.error);
+    const t = parseUnit(r.text);
+    return { OnBootSec: listSetting(t, "Timer", "OnBootSec"), OnUnitActiveSec: listSetting(t, "Timer", "OnUnitActiveSec"), RandomizedDelaySec: lastSetting(t, "Timer", "RandomizedDelaySec") };
   };
-  expect(effective(rock64)).toEqual({ OnBootSec: ["5min"], OnUnitActiveSec: ["1h"], RandomizedDelaySec: "10min", Type: "oneshot", url: "http://localhost/updates" });
-  expect(rock64.optionDefault(["os-upgrade", "pollingInterval"])).toBe("1h");
-  // The option values are in the unit text itself: NixOS keeps one text per unit, so
-  // nothing else of ours may declare these units (a drop-in would not evaluate).
-  expect(unitsDefinedTwice(rock64)).toEqual([]);
-  const url = 'http://updates.example.test/a b/"q"/%41\\x';
-  const sixHours = new NixConfig(repo, "rock64", { "os-upgrade.pollingInterval": "6h", "os-upgrade.serverUrl": url });
-  expect(effective(sixHours)).toEqual({ OnBootSec: ["5min"], OnUnitActiveSec: ["6h"], RandomizedDelaySec: "10min", Type: "oneshot", url });
-  // Apart from the replaced lines the units are the twin's files.
-  const otherLines = (text: string) => text.split("\n").filter((l) => !/^(OnUnitActiveSec|Environment=OS_UPGRADE_URL)=?/.test(l.replace(/^Environment="/, "Environment=")));
-  for (const unit of ["os-upgrade.timer", "os-upgrade.service"]) expect(otherLines(unitText(sixHours, unit)), unit).toEqual(otherLines(readFileSync(join(root, "device/units", unit), "utf8")));
-  // The reader's replaceLine is the Nix function's: same text, same refusal.
-  expect(nixReplaceLine(join(root, "device/units/os-upgrade.timer"), "OnUnitActiveSec=", "OnUnitActiveSec=6h")).toEqual({ text: unitText(sixHours, "os-upgrade.timer") });
+  // The default options, and pollingInterval = "6h", through the Nix function itself.
+  expect(timer("1h")).toEqual({ OnBootSec: ["5min"], OnUnitActiveSec: ["1h"], RandomizedDelaySec: "10min" });
+  expect(timer("6h")).toEqual({ OnBootSec: ["5min"], OnUnitActiveSec: ["6h"], RandomizedDelaySec: "10min" });
+  // The service keeps its file's body; only the URL line is replaced.
+  const service = nixReplaceLine(unitFile("os-upgrade.service"), "Environment=OS_UPGRADE_URL=", 'Environment="OS_UPGRADE_URL=http://localhost/updates"');
+  expect(lastSetting(parseUnit(service.text ?? String(service.error)), "Service", "Type")).toBe("oneshot");
+  // replaceLine refuses a unit file without the line instead of dropping the option.
   const noLine = join(mkdtempSync(join(tmpdir(), "unit-")), "os-upgrade.timer");
-  writeFileSync(noLine, readFileSync(join(root, "device/units/os-upgrade.timer"), "utf8").replace(/^OnUnitActiveSec=.*\n/m, ""));
+  writeFileSync(noLine, readFileSync(unitFile("os-upgrade.timer"), "utf8").replace(/^OnUnitActiveSec=.*\n/m, ""));
   expect(nixReplaceLine(noLine, "OnUnitActiveSec=", "OnUnitActiveSec=6h").error).toMatch(/os-upgrade\.timer has 0 lines starting with `OnUnitActiveSec=`/);
-  expect(() => replaceUnitLine({ file: new NixPath(noLine), text: readFileSync(noLine, "utf8") }, "OnUnitActiveSec=", "OnUnitActiveSec=6h")).toThrow(/os-upgrade\.timer has 0 lines starting with `OnUnitActiveSec=`/);
-  // A module that stops substituting the option is noticed ...
+  // A module that installs the bare file, or declares a drop-in next to it, is noticed.
   const dropped = mutatedRepo(root, "modules/os-upgrade.nix", /\(units\.replaceLine \.\.\/device\/units\/os-upgrade\.timer [^\n]*\)/, "../device/units/os-upgrade.timer");
-  expect(effective(new NixConfig(dropped, "rock64", { "os-upgrade.pollingInterval": "6h" })).OnUnitActiveSec).toEqual(["1h"]);
-  // ... and so is a drop-in declared next to the installed unit.
+  expect(upgradeWiring(dropped).problems.join("\n")).toMatch(/OnUnitActiveSec= line is not replaced/);
   const twice = mutatedRepo(root, "modules/os-upgrade.nix", "    (lib.mkIf cfg.useHawkbit {", '    (lib.mkIf (!cfg.useHawkbit) { systemd.timers.os-upgrade.overrideStrategy = "asDropin"; })\n    (lib.mkIf cfg.useHawkbit {');
-  expect(unitsDefinedTwice(new NixConfig(twice, "rock64"))).toEqual(["os-upgrade.timer"]);
-});
-
-scenario("lan.wait-online.options", onHost, () => {
-  const w = plain(rock64.value(["systemd", "network", "wait-online"])) as Record<string, unknown>;
-  // nixpkgs' networkd module builds the ExecStart of systemd-networkd-wait-online.service
-  // from these options: `--timeout=${toString timeout}`, `--any` when anyInterface,
-  // `--ignore=<if>` per ignoredInterfaces, then extraArgs.
-  const args = [`--timeout=${String(w.timeout)}`, ...(w.anyInterface === true ? ["--any"] : []), ...((w.ignoredInterfaces as string[] | undefined) ?? []).map((i) => `--ignore=${i}`)];
-  expect(args).toEqual(expect.arrayContaining(["--timeout=30", "--any"]));
-  // Nothing of ours replaces that ExecStart, disables the unit or adds conflicting arguments.
-  expect(rock64.definitions(["systemd", "services", "systemd-networkd-wait-online"])).toEqual([]);
-  expect(rock64.definitions(["systemd", "network", "wait-online", "extraArgs"])).toEqual([]);
-  expect(rock64.definitions(["systemd", "network", "wait-online", "enable"]).map((d) => d.value)).not.toContain(false);
-  expect(names(rock64.value(["systemd", "units"]))).not.toContain("systemd-networkd-wait-online.service");
+  expect(upgradeWiring(twice).problems.join("\n")).toMatch(/declares (config\.)?systemd\.timers\.os-upgrade next to the installed unit file/);
+  const elsewhere = mutatedRepo(root, "modules/base.nix", "nix.enable = false;", 'nix.enable = false; os-upgrade.pollingInterval = "5m";');
+  expect(upgradeWiring(elsewhere).problems.join("\n")).toMatch(/modules\/base\.nix sets .*os-upgrade\.pollingInterval/);
 });
 
 // ------------------------------------------------------------ build scripts
@@ -190,41 +193,50 @@ scenario("build.shared-scripts.single-source", onHost, () => {
 
 // ------------------------------------------------------------ OpenVPN recovery
 
-/** Every unit that names `target` in a dependency that starts it. */
-function unitsPulling(cfg: NixConfig, target: string): string[] {
-  const pulling: string[] = [];
-  const startDeps = ["wants", "requires", "upholds", "bindsTo", "requisite"];
-  const reverse = ["wantedBy", "requiredBy", "upheldBy"];
-  for (const type of ["services", "timers", "targets", "sockets", "paths"]) {
-    for (const name of names(cfg.value(["systemd", type]))) {
-      const u = plain(cfg.value(["systemd", type, name])) as Record<string, unknown>;
-      const unitName = `${name}.${type.slice(0, -1)}`;
-      for (const k of startDeps) if (((u[k] as string[] | undefined) ?? []).includes(target)) pulling.push(`${unitName} ${k}`);
-      if (unitName === target) for (const k of reverse) if (((u[k] as string[] | undefined) ?? []).length) pulling.push(`${unitName} ${k}=${String(u[k])}`);
-      const unitConfig = (u.unitConfig ?? {}) as Record<string, unknown>;
-      for (const [k, v] of Object.entries(unitConfig)) if (/^(Wants|Requires|Upholds|BindsTo)$/.test(k) && String(v).split(/\s+/).includes(target)) pulling.push(`${unitName} unitConfig.${k}`);
-    }
+/** Keys of a unit's own definition that make a target or unit start it (its own wants/after start others). */
+const STARTED_BY = /^(wantedBy|requiredBy|upheldBy|aliases|WantedBy|RequiredBy|UpheldBy|Alias)$/;
+
+/**
+ * openvpn-recovery.service as rock64's modules write it, and everything that could
+ * start it: a start dependency in its own definition, or any other attribute name
+ * or string of the modules, the flake or device/units/ naming it.
+ */
+function openvpnUnit(r: NixRepo): { condition: unknown; execStart?: string[]; pulledBy: string[] } {
+  const name = "openvpn-recovery";
+  const declared = new Declared(r, "rock64");
+  const defs = declared.defs(`systemd.services.${name}`);
+  if (defs.length !== 1) throw new Error(`systemd.services.${name}: ${defs.length} definitions`);
+  const { value } = defs[0]!;
+  const exec = getAttr(value, ["serviceConfig", "ExecStart"]);
+  const parts = exec?.k === "concat" ? exec.parts : [];
+  const rendered = parts[0]?.k === "select" && parts[0].e.k === "var" && parts[0].e.name === "pkgs" && parts.slice(1).every((p) => p.k === "str") ? `\${pkgs.${parts[0].path.join(".")}}` + parts.slice(1).map((p) => (p as { v: string }).v).join("") : undefined;
+  const pulledBy: string[] = [];
+  for (const file of ["flake.nix", ...declared.files]) {
+    walk(r.parse(file), (n, p) => {
+      const own = p.join(".").includes(`systemd.services.${name}`);
+      if (own && STARTED_BY.test(p.at(-1) ?? "")) pulledBy.push(`${file}: ${p.join(".")}`);
+      if (!own && (p.at(-1) ?? "").includes(name)) pulledBy.push(`${file}: ${p.join(".")}`);
+      if (!own && n.k === "str" && n.v.includes(name)) pulledBy.push(`${file}: ${p.join(".")} = "${n.v}"`);
+    });
   }
-  for (const name of names(cfg.value(["systemd", "units"]))) {
-    const u = attrs(cfg.value(["systemd", "units", name]));
-    const entries = parseUnit(String(u.get("text") ?? ""));
-    for (const e of entries) if (/^(Wants|Requires|Upholds|BindsTo|Requisite)$/.test(e.key) && e.value.split(/\s+/).includes(target)) pulling.push(`${name} ${e.key}`);
-    if (name === target) for (const k of ["wantedBy", "requiredBy", "upheldBy"]) if (((plain(u.get(k)) as string[] | undefined) ?? []).length) pulling.push(`${name} ${k}`);
-  }
-  return pulling;
+  for (const u of readdirSync(r.abs("device/units"))) if (readFileSync(r.abs(`device/units/${u}`), "utf8").includes(name)) pulledBy.push(`device/units/${u}`);
+  return { condition: literal0(getAttr(value, ["unitConfig", "ConditionPathExists"])), ...(rendered ? { execStart: rendered.split(/\s+/) } : {}), pulledBy };
 }
+const literal0 = (n: NixNode | undefined): unknown => (n?.k === "str" ? n.v : n?.k);
 
 scenario("nixstasis.openvpn-recovery.unit", onHost, () => {
-  const unit = plain(rock64.value(["systemd", "services", "openvpn-recovery"])) as Record<string, any>;
-  expect(unit.unitConfig.ConditionPathExists).toBe("/data/config/openvpn/client.conf");
-  const argv = String(unit.serviceConfig.ExecStart).split(/\s+/);
-  expect(argv[0]).toBe("/nix/store/<openvpn>/bin/openvpn");
-  expect(argv[argv.indexOf("--config") + 1]).toBe("/data/config/openvpn/client.conf");
+  const unit = openvpnUnit(repo);
+  expect(unit.condition).toBe("/data/config/openvpn/client.conf");
+  const argv = unit.execStart ?? [];
+  expect(argv[0]).toBe("${pkgs.openvpn}/bin/openvpn");
   expect(argv.filter((a) => a === "--config")).toHaveLength(1);
-  expect(unitsPulling(rock64, "openvpn-recovery.service")).toEqual([]);
-  // The search finds a pulling unit when there is one.
+  expect(argv[argv.indexOf("--config") + 1]).toBe("/data/config/openvpn/client.conf");
+  expect(unit.pulledBy).toEqual([]);
+  // The search finds a pulling definition, in the unit itself or in another module.
   const wanted = mutatedRepo(root, "modules/openvpn.nix", "# No wantedBy: auto-start is off.", 'wantedBy = [ "multi-user.target" ];');
-  expect(unitsPulling(new NixConfig(wanted, "rock64"), "openvpn-recovery.service")).toEqual(["openvpn-recovery.service wantedBy=multi-user.target"]);
+  expect(openvpnUnit(wanted).pulledBy).toEqual(["modules/openvpn.nix: systemd.services.openvpn-recovery.wantedBy"]);
+  const other = mutatedRepo(root, "modules/base.nix", "nix.enable = false;", 'nix.enable = false; systemd.targets.multi-user.wants = [ "openvpn-recovery.service" ];');
+  expect(openvpnUnit(other).pulledBy.join("\n")).toMatch(/modules\/base\.nix: (config\.)?systemd\.targets\.multi-user\.wants\.\[0\] = "openvpn-recovery\.service"/);
 });
 
 // ------------------------------------------------------------ serial recovery
@@ -266,17 +278,31 @@ function runRecovery(script: string, env: Record<string, string>, opts: { setenv
   return { status: r.status ?? -1, files, calls };
 }
 
+/** Shell text of a module string: literals, let-bound strings, and `${pkgs.x}` as /nix/store/x. */
+function shellText(n: NixNode | undefined, env: Env): string {
+  if (!n) throw new Error("no script");
+  const direct = literalString(n, env);
+  if (direct !== undefined) return direct;
+  if (n.k === "select" && n.e.k === "var" && n.e.name === "pkgs") return `/nix/store/${n.path.join(".")}`;
+  if (n.k === "concat") return n.parts.map((p) => shellText(p, env)).join("");
+  throw new Error(`cannot render a ${n.k} into the script`);
+}
+
 scenario("auth.serial-recovery.gated", onHost, () => {
   // NixOS renders --autologin into getty units only from services.getty.autologinUser
-  // (and extraArgs/loginOptions): none of our modules sets them.
-  for (const opt of ["autologinUser", "extraArgs", "loginOptions", "loginProgram"]) expect(rock64.definitions(["services", "getty", opt]), opt).toEqual([]);
-  // No getty unit or drop-in is declared by our modules; the recovery service is the
-  // only one that touches a getty, at run time.
-  const unitNamesAll = [...names(rock64.value(["systemd", "units"])), ...names(rock64.value(["systemd", "services"]))];
-  expect(unitNamesAll.filter((n) => /getty/.test(n))).toEqual([]);
-  const svc = plain(rock64.value(["systemd", "services", "serial-recovery"])) as Record<string, any>;
-  expect(svc.before).toContain("serial-getty@ttyS2.service");
-  const script = String(svc.script);
+  // (and extraArgs/loginOptions/loginProgram): none of our modules sets them.
+  for (const opt of ["autologinUser", "extraArgs", "loginOptions", "loginProgram"]) expect(rock64.defs(`services.getty.${opt}`), opt).toEqual([]);
+  // No getty unit or drop-in is declared by our modules or shipped in device/units/; the
+  // recovery service is the only one that touches a getty, at run time.
+  const unitNames = ["services", "units", "targets"].flatMap((t) => rock64.names(`systemd.${t}`));
+  expect(unitNames).toContain("serial-recovery");
+  expect(unitNames.filter((n) => /getty/.test(n))).toEqual([]);
+  expect(readdirSync(join(root, "device/units")).filter((n) => /getty/.test(n))).toEqual([]);
+  const [svc, ...more] = rock64.defs("systemd.services.serial-recovery");
+  expect(more).toEqual([]);
+  const before = getAttr(svc!.value, ["before"]);
+  expect(before?.k === "list" ? before.items.map((i) => literalString(i, svc!.env)) : before?.k).toContain("serial-getty@ttyS2.service");
+  const script = shellText(getAttr(svc!.value, ["script"]), svc!.env);
   // The strings of every module: --autologin appears only in this script.
   const autologinAt: string[] = [];
   for (const file of ["flake.nix", ...readdirSync(join(root, "modules")).map((f) => `modules/${f}`)]) {
@@ -310,5 +336,6 @@ scenario("auth.serial-recovery.gated", onHost, () => {
   expect(stuck.status).not.toBe(0);
   expect(stuck.files).toEqual({});
   // The module is part of rock64 only: the QEMU target has no UART2 break-glass.
-  expect(new NixConfig(repo, "rock64-qemu").value(["systemd", "services", "serial-recovery"])).toBeUndefined();
+  expect(rock64.files).toContain("modules/serial-recovery.nix");
+  expect(new Declared(repo, "rock64-qemu").defs("systemd.services.serial-recovery")).toEqual([]);
 });

@@ -1,7 +1,7 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { NixRepo } from "../../conformance/static/nix-repo.js";
+import { NixRepo } from "../../nix/checks/repo.js";
 
 /**
  * A copy of the Nix side of the repository with one file edited, sharing device/,

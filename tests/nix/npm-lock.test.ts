@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "vitest";
-import { repoRoot } from "../../conformance/static/nix-repo.js";
+import { repoRoot } from "../../nix/checks/repo.js";
 
 const root = repoRoot();
 type Lock = { packages: Record<string, { resolved?: string; integrity?: string; link?: boolean }> };

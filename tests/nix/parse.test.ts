@@ -1,13 +1,23 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative, sep } from "node:path";
 import { expect } from "vitest";
 import { scenario } from "../../conformance/binding.js";
-import { NixSyntaxError, nixParseText } from "../../conformance/static/nix-ast.js";
-import { nixFiles, repoRoot } from "../../conformance/static/nix-repo.js";
+import { NixSyntaxError, nixParseText } from "../../nix/checks/nix-ast.js";
+import { repoRoot } from "../../nix/checks/repo.js";
 
 const onHost = { targets: ["host"] } as const;
 const root = repoRoot();
+
+/** Every .nix file of the checkout (build outputs, caches and dependencies left out), sorted. */
+function nixFiles(dir: string, out: string[] = []): string[] {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (["node_modules", ".git", "dist", "evidence", ".cache"].includes(e.name) || /^result(-|$)/.test(e.name)) continue;
+    if (e.isDirectory()) nixFiles(join(dir, e.name), out);
+    else if (e.isFile() && e.name.endsWith(".nix")) out.push(relative(root, join(dir, e.name)).split(sep).join("/"));
+  }
+  return out.sort();
+}
 
 scenario("build.nix-definition.parses", onHost, () => {
   const files = nixFiles(root);

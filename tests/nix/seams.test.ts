@@ -6,10 +6,10 @@
  */
 import { expect } from "vitest";
 import { scenario } from "../../conformance/binding.js";
-import { checkKernelCmdline } from "../../conformance/static/kernel-cmdline.js";
-import { NixRepo, repoRoot, type Finding } from "../../conformance/static/nix-repo.js";
-import { checkTools } from "../../conformance/static/unit-tools.js";
-import { checkUnitPath } from "../../conformance/static/unit-path.js";
+import { checkKernelCmdline } from "../../nix/checks/kernel-cmdline.js";
+import { NixRepo, repoRoot, type Finding } from "../../nix/checks/repo.js";
+import { checkTools } from "../../nix/checks/unit-tools.js";
+import { checkUnitPath } from "../../nix/checks/unit-path.js";
 import { mutatedRepo } from "./mutated-repo.js";
 
 const onHost = { targets: ["host"] } as const;

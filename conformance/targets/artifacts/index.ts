@@ -16,4 +16,4 @@ export { loadArtifactSet, describeArtifactSet, fileSha256, type ArtifactSet } fr
 export { runInQemuUboot, QEMU_ARM64_UBOOT, type UbootRun } from "./uboot-run.js";
 export { readSquashfsFile, extractSquashfs } from "./squashfs.js";
 export { privateKeyNeedles, holdsNeedle, scanFileForKeys, scanTreeForKeys, pemCertificates, type KeyNeedle } from "./private-keys.js";
-export { parseIni } from "./ini.js";
+export { readIniSections as parseIni } from "../../../lib/ini.js";

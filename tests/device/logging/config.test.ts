@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "vitest";
 import { scenario } from "../../../conformance/binding.js";
-import { parseIni } from "../../../device/quadlet/ini.js";
+import { parseIni } from "../../../lib/ini.js";
 import { REPO } from "../../helpers/spec-fixtures.js";
 
 const JOURNALD = join(REPO, "device/etc/systemd/journald.conf.d/50-atomicnix.conf");

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, expect } from "vitest";
 import { scenario } from "../../../conformance/binding.js";
 import { applyProvisionedInbound, applySshWan } from "../../../device/network/firewall-apply.js";
-import { parseIpv4 } from "../../../device/lib/ipv4.js";
+import { parseIpv4 } from "../../../lib/ipv4.js";
 import { ETH1_MAC, Lab, namespaceRefusal, run, SITE_SETTINGS, SYSCTL_FILE, TUN_GW_IP, WAN_HOST_IP, type DhcpLease } from "./lab.js";
 
 const refusal = namespaceRefusal();

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
 import { expect } from "vitest";
 import { scenario } from "../../../conformance/binding.js";
-import { parseIni } from "../../../device/quadlet/ini.js";
+import { parseIni } from "../../../lib/ini.js";
 import { KEY_ROWS, statusFor, type Mode } from "../../../device/quadlet/key-table.js";
 import { renderQuadlets, type QuadletInput, type RenderedUnit, type Section } from "../../../device/quadlet/render.js";
 import { NEEDS_KEY } from "../../../device/quadlet/rules.js";

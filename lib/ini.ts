@@ -1,5 +1,7 @@
 /**
- * A small reader for systemd-style INI unit files, strict enough to catch anything the
+ * INI as systemd units and RAUC's GKeyFile files (system.conf, manifest.raucm) write it.
+ *
+ * parseIni: a small reader for systemd-style INI unit files, strict enough to catch anything the
  * renderer should never emit: `[Section]` headers, `Key=value` lines (whitespace around
  * `=` stripped, as systemd does), `#`/`;` comments, blank lines. Repeated keys and their
  * order are kept. Anything else is an error naming the line.
@@ -41,4 +43,26 @@ export function parseIni(text: string, file = "(text)"): IniDocument {
     current.entries.push([line.slice(0, eq).trim(), line.slice(eq + 1).trim()]);
   });
   return doc;
+}
+
+/**
+ * A lenient reader for RAUC's GKeyFile-style files: `[section]` headers, `key=value`
+ * lines, `#`/`;` comments; a repeated key keeps its last value, a line that is none
+ * of these is skipped. Enough to check values of files we did not write; not a validator.
+ */
+export function readIniSections(text: string): Record<string, Record<string, string>> {
+  const sections: Record<string, Record<string, string>> = {};
+  let current: Record<string, string> | undefined;
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (!line || line.startsWith("#") || line.startsWith(";")) continue;
+    const header = /^\[(.+)\]$/.exec(line);
+    if (header) {
+      current = sections[header[1]!] ??= {};
+      continue;
+    }
+    const eq = line.indexOf("=");
+    if (eq > 0 && current) current[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+  }
+  return sections;
 }

@@ -3,7 +3,8 @@
  * order (a key may repeat), a drop-in appended after the main file, and for list
  * settings an empty assignment (`Key=`) resetting what came before. parseIni in
  * conformance/targets/artifacts keeps only the last value, which hides exactly the
- * repeated-trigger mistakes these checks are about.
+ * repeated-trigger mistakes the unit checks are about (device/units/ in nix/checks,
+ * the units of a built image in tests/artifacts).
  */
 
 export interface UnitEntry {
@@ -53,21 +54,9 @@ export function lastSetting(entries: UnitEntry[], section: string, key: string):
 }
 
 /**
- * A NixOS `<section>Config` attribute set as NixOS writes it into a unit: booleans as
- * true/false, a list as one line per item (so `[ "" x ]` is a reset and then x).
- */
-export function renderSection(section: string, settings: Record<string, unknown>): string {
-  const lines = [`[${section}]`];
-  for (const [k, v] of Object.entries(settings)) {
-    for (const item of Array.isArray(v) ? v : [v]) lines.push(`${k}=${typeof item === "boolean" ? (item ? "true" : "false") : String(item)}`);
-  }
-  return lines.join("\n") + "\n";
-}
-
-/**
  * The variables of `Environment=` assignments as systemd reads them: whitespace-separated
  * words, double or single quotes with C escapes inside, `%%` a literal `%`. Any other
- * specifier throws: the static checks have no unit instance to expand it against.
+ * specifier throws: a unit file read without its instance has nothing to expand it against.
  */
 export function environmentOf(entries: UnitEntry[], section = "Service"): Record<string, string> {
   const env: Record<string, string> = {};

@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
-import { UsageError } from "../errors.js";
+import { UsageError } from "./errors.js";
 
 export { UsageError };
 
@@ -20,4 +20,22 @@ export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(argv: s
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + "\n");
+}
+
+/** One CLI command: its argv after the command name in, its exit code out. */
+export type Command = (argv: string[]) => Promise<number>;
+
+/** A command as the dispatcher lists it: the help line, and a lazy import so one command never loads another's part. */
+export interface CommandEntry {
+  summary: string;
+  load: () => Promise<Command>;
+}
+
+/**
+ * What a part (compiler/, conformance/, device/, operator/) offers the CLI in its
+ * commands.ts: `groups` are `atomicnix GROUP COMMAND`, `singles` are `atomicnix COMMAND`.
+ */
+export interface PartCommands {
+  groups: Record<string, Record<string, CommandEntry>>;
+  singles: Record<string, CommandEntry>;
 }

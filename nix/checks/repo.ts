@@ -1,0 +1,128 @@
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { getAttr, parseNixFile, walk, type NixNode } from "./nix-ast.js";
+
+/**
+ * The repository's Nix files as syntax trees, and what the checks share: the
+ * flake's let bindings, the module files of a configuration, the definitions our
+ * modules write at an attribute path. Each check returns findings naming a file
+ * and an attribute path; an empty list means it holds. Nothing here evaluates Nix
+ * or knows nixpkgs: a definition is what one of our files writes, never the merged
+ * option value NixOS would compute.
+ */
+export type Finding = { file: string; where: string; message: string };
+export type Env = Map<string, NixNode>;
+export type Configuration = "rock64" | "rock64-qemu";
+type Scenario = { id: string; steps: { keyword: string; text: string }[] };
+
+export class NixRepo {
+  private readonly cache = new Map<string, NixNode>();
+  constructor(readonly root: string) {}
+  rel(abs: string): string {
+    return relative(this.root, abs).split(sep).join("/");
+  }
+  abs(rel: string): string {
+    return resolve(this.root, rel);
+  }
+  parse(rel: string): NixNode {
+    const n = this.cache.get(rel) ?? parseNixFile(this.abs(rel));
+    return this.cache.set(rel, n), n;
+  }
+  /** A scenario's steps from generated/catalogue.json: checks take their expected values from the spec. */
+  scenario(id: string): Scenario {
+    const found = (JSON.parse(readFileSync(this.abs("generated/catalogue.json"), "utf8")) as { scenarios: Scenario[] }).scenarios.find((x) => x.id === id);
+    if (!found) throw new Error(`generated/catalogue.json: no scenario ${id}`);
+    return found;
+  }
+}
+
+/** A module or function body without its arguments and `let` blocks, with the bindings collected. */
+export function peel(node: NixNode): { body: NixNode; env: Env } {
+  let body = node.k === "lambda" ? node.body : node;
+  const env: Env = new Map();
+  for (; body.k === "let"; body = body.body) for (const b of body.attrs) env.set(b.name, b.value);
+  return { body, env };
+}
+
+/** flake.nix: the outputs function's let bindings and its result set. */
+export function flakeView(repo: NixRepo): { env: Env; outputs: NixNode; inputsUrl?: string } {
+  const flake = repo.parse("flake.nix");
+  const url = getAttr(flake, ["inputs", "nixpkgs", "url"]);
+  const fn = getAttr(flake, ["outputs"]);
+  if (fn?.k !== "lambda") throw new Error("flake.nix: `outputs` is not a function");
+  const { body, env } = peel(fn);
+  return { env, outputs: body, ...(url?.k === "str" ? { inputsUrl: url.v } : {}) };
+}
+
+/** The flake's module list of each configuration, a let binding read as written. */
+const MODULE_LISTS: Record<Configuration, string> = { rock64: "rock64Modules", "rock64-qemu": "qemuModules" };
+
+/** Module files of a configuration (the flake's list plus every `imports` reached) and its inline modules. */
+export function configurationModules(repo: NixRepo, name: Configuration): { files: string[]; inline: NixNode[] } {
+  const { env } = flakeView(repo);
+  const list = env.get(MODULE_LISTS[name]);
+  if (list?.k !== "list") throw new Error(`flake.nix: \`${MODULE_LISTS[name]}\` (the modules of nixosConfigurations.${name}) is not a list`);
+  const files: string[] = [];
+  const inline: NixNode[] = [];
+  const visit = (rel: string): void => {
+    if (files.includes(rel)) return;
+    files.push(rel);
+    walk(repo.parse(rel), (n, path) => path.at(-1) === "imports" && n.k === "list" && n.items.forEach((i) => i.k === "path" && visit(repo.rel(i.v))));
+  };
+  for (const item of list.items) {
+    const m = item.k === "var" ? (env.get(item.name) ?? item) : item;
+    if (m.k === "path") visit(repo.rel(m.v));
+    else inline.push(m);
+  }
+  return { files, inline };
+}
+
+/** A module's definitions (its `config` when it declares `options`) and its let bindings. */
+export function moduleConfig(node: NixNode): { body: NixNode; env: Env } {
+  const { body, env } = peel(node);
+  const config = getAttr(body, ["config"]);
+  return { body: config && getAttr(body, ["options"]) ? config : body, env };
+}
+
+/** Every value our module files write at an attribute path (through mkIf/mkMerge), outermost only. */
+export function definitionsAt(repo: NixRepo, files: string[], path: readonly string[]): { file: string; value: NixNode; env: Env }[] {
+  const found: { file: string; value: NixNode; env: Env }[] = [];
+  for (const file of files) {
+    const { body, env } = moduleConfig(repo.parse(file));
+    walk(body, (n, p) => p.length === path.length && p.every((x, i) => x === path[i]) && found.push({ file, value: n, env }));
+  }
+  // A call's arguments keep its path (`mkIf c { ... }`): drop what lies inside an earlier find.
+  const inside = (outer: NixNode, inner: NixNode): boolean => {
+    let hit = false;
+    walk(outer, (n) => (hit ||= n === inner));
+    return hit;
+  };
+  return found.filter((d, i) => !found.slice(0, i).some((e) => e.file === d.file && inside(e.value, d.value)));
+}
+
+/** `lib.mkForce` -> "mkForce", `mkIf` -> "mkIf", `lib.kernel.yes` -> "yes". */
+export function calleeName(fn: NixNode): string | undefined {
+  return fn.k === "var" ? fn.name : fn.k === "select" ? fn.path.at(-1) : undefined;
+}
+
+const WRAPPERS = ["mkForce", "mkDefault", "mkOverride", "mkIf", "mkBefore", "mkAfter"];
+/** Strips the priority and condition wrappers (mkForce x, mkOverride n x, mkIf c x ...). */
+export function unwrapPriority(node: NixNode): NixNode {
+  return node.k === "call" && WRAPPERS.includes(calleeName(node.fn) ?? "") ? unwrapPriority(node.args.at(-1)!) : node;
+}
+
+/** A string built from literals and let-bound literals (`"${emmc}p3"`), or undefined. */
+export function literalString(node: NixNode, env: Env): string | undefined {
+  if (node.k === "str") return node.v;
+  if (node.k === "var") return env.has(node.name) ? literalString(env.get(node.name)!, env) : undefined;
+  const parts = node.k === "concat" ? node.parts.map((p) => literalString(p, env)) : [undefined];
+  return parts.every((p) => p !== undefined) ? parts.join("") : undefined;
+}
+
+/** The checkout holding this file: the nearest directory with package.json and specs/. */
+export function repoRoot(from = dirname(new URL(import.meta.url).pathname)): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "package.json")) && existsSync(join(dir, "specs"))) return dir;
+    if (dirname(dir) === dir) throw new Error("repository root not found");
+  }
+}
