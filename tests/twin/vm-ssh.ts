@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { expect } from "vitest";
 import { evidenceDir } from "../../conformance/results/store.js";
@@ -38,7 +38,8 @@ export async function sshConformanceRun(rig: SshRig): Promise<void> {
   expect(r.stdout).toMatch(/^device\s+\d+\s+\d+\s+0\s+\d+$/m);
   const runs = listRuns(evidence).filter((d) => !before.has(d));
   expect(runs, "one new evidence run").toHaveLength(1);
-  expect(r.stdout).toContain(`evidence: ${join(evidence, "runs", runs[0]!)}`);
+  // the command names the folder as given to it (relative to the checkout by default)
+  expect(resolve(/^evidence: (\S+)$/m.exec(r.stdout)?.[1] ?? "")).toBe(join(evidence, "runs", runs[0]!));
   const events = readFileSync(join(evidence, "runs", runs[0]!, "events.ndjson"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
   const meta = events[0] as { type: string; meta: { target: string; targetInfo: Record<string, unknown>; imageHash: string } };
   expect(meta.type).toBe("run-start");
