@@ -84,10 +84,11 @@ export async function runVerification(o: VerifyOptions): Promise<VerifyResult> {
     }
     o.log(`round ${rounds} at ${(elapsed / 1000).toFixed(1)}s passed: ${[...round.identities.keys()].join(", ")} active; eth0 IPv4; eth1 ${gateway.ip}`);
     if (elapsed >= windowMs) break;
-    // The last round lands at the end of the window, never before it: a timer may fire
-    // a millisecond early by the wall clock, which would otherwise add one more round.
-    await sleep(Math.min(o.intervalSec * 1000, Math.max(0, windowMs - (now() - started))));
-    while (now() - started < windowMs && windowMs - (now() - started) < 5) await sleep(windowMs - (now() - started));
+    // The next round starts one interval on, the last one at the end of the window and
+    // never before it: a timer may fire a millisecond early by the wall clock, so sleep
+    // again until that time has really come (else one more round would run).
+    const next = Math.min(now() - started + o.intervalSec * 1000, windowMs);
+    while (now() - started < next) await sleep(next - (now() - started));
   }
   const mark = await o.runner.run("rauc", ["status", "mark-good"], { timeoutMs: 30_000 });
   if (mark.code !== 0) {

@@ -1,9 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { expect } from "vitest";
-import { evidenceDir } from "../../conformance/results/store.js";
+import { evidenceDir, readRuns } from "../../conformance/results/store.js";
 import { run, sleep } from "../../conformance/targets/driver.js";
 import { rootRequirement, SshTarget } from "../../conformance/targets/ssh/ssh.js";
 import type { VmTarget } from "../../conformance/targets/vm/vm.js";
@@ -32,35 +32,25 @@ const IMAGE_IDENTITY = /^(sha256:[0-9a-f]{64}|rootfs:.+@[AB])$/;
 /** `conformance run --target ssh` of every ssh-bound scenario; its evidence goes to the run's evidence store, where the gate counts it. */
 export async function sshConformanceRun(rig: SshRig): Promise<void> {
   const evidence = evidenceDir();
-  const before = new Set(listRuns(evidence));
+  const before = new Set(readRuns(evidence).map((run) => run.dir));
   const r = await run(["npx", "atomicnix", "conformance", "run", "--target", "ssh", "--host", "127.0.0.1", "--port", String(rig.port), "--key", rig.key], { timeoutMs: 600_000 });
   expect(r.code, r.stdout + r.stderr).toBe(0);
   expect(r.stdout).toMatch(/^device\s+\d+\s+\d+\s+0\s+\d+$/m);
-  const runs = listRuns(evidence).filter((d) => !before.has(d));
-  expect(runs, "one new evidence run").toHaveLength(1);
+  const runs = readRuns(evidence).filter((run) => !before.has(run.dir));
+  expect(runs.map((run) => run.dir), "one new evidence run").toHaveLength(1);
+  const { start, tests, dir, finished } = runs[0]!;
   // the command names the folder as given to it (relative to the checkout by default)
-  expect(resolve(/^evidence: (\S+)$/m.exec(r.stdout)?.[1] ?? "")).toBe(join(evidence, "runs", runs[0]!));
-  const events = readFileSync(join(evidence, "runs", runs[0]!, "events.ndjson"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
-  const meta = events[0] as { type: string; meta: { target: string; targetInfo: Record<string, unknown>; imageHash: string } };
-  expect(meta.type).toBe("run-start");
-  expect(meta.meta.target).toBe("ssh");
-  expect(meta.meta.targetInfo).toMatchObject({ kind: "ssh", host: "127.0.0.1", port: rig.port, arch: "x86_64", bootedSlot: rig.vm.current!.slot });
-  expect(meta.meta.imageHash).toMatch(IMAGE_IDENTITY);
-  const tests = events.filter((e) => e.type === "test") as { scenario: string; state: string; skipReason?: string }[];
+  expect(resolve(/^evidence: (\S+)$/m.exec(r.stdout)?.[1] ?? "")).toBe(dir);
+  expect(finished, "the run recorded its end").toBe(true);
+  expect(start.meta.target).toBe("ssh");
+  expect(start.meta.targetInfo).toMatchObject({ kind: "ssh", host: "127.0.0.1", port: rig.port, arch: "x86_64", bootedSlot: rig.vm.current!.slot });
+  expect(start.meta.imageHash).toMatch(IMAGE_IDENTITY);
   expect(tests.filter((t) => t.state === "passed").length, "scenarios passed over SSH").toBeGreaterThan(0);
   // The only scenario allowed not to run is one that declares it needs root: the product
   // gives admin no sudo, so over SSH it is not runnable (the container target proves it).
   const notPassed = tests.filter((t) => t.state !== "passed" && !(t.state === "skipped" && /^needs root on the device/.test(t.skipReason ?? "")));
   expect(notPassed.map((t) => `${t.scenario}: ${t.state} ${t.skipReason ?? ""}`), "every other scenario passed over SSH").toEqual([]);
-  expect(readFileSync(join(evidence, "runs", runs[0]!, "junit.xml"), "utf8")).toContain("root.overlay.options");
-}
-
-function listRuns(evidence: string): string[] {
-  try {
-    return readdirSync(join(evidence, "runs"));
-  } catch {
-    return [];
-  }
+  expect(readFileSync(join(dir, "junit.xml"), "utf8")).toContain("root.overlay.options");
 }
 
 /** The SshTarget driver itself: exec semantics, describe(), the console recorder, and a reboot through the power hook. */
