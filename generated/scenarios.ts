@@ -22,6 +22,7 @@ export type ScenarioId =
   | "auth.development-build.same-policy"
   | "auth.no-sudo.absent"
   | "boot.counter.decrement"
+  | "boot.counter.all-zero"
   | "boot.install-order.env"
   | "boot.mark-good.reboots"
   | "boot.no-fallback.unprovisioned"
@@ -29,6 +30,7 @@ export type ScenarioId =
   | "boot.rollback.board"
   | "boot.power-cut.mid-install"
   | "boot.script.cmdline"
+  | "boot.script.console"
   | "boot.script.u-boot-run"
   | "boot.fw-env.config"
   | "boot.env-seed.blank"
@@ -702,6 +704,14 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/boot-rollback/spec.md:20"
   },
+  "boot.counter.all-zero": {
+    "title": "Every slot out of attempts",
+    "requirement": "boot.counter",
+    "capability": "boot-rollback",
+    "level": "device",
+    "status": "implemented",
+    "source": "specs/boot-rollback/spec.md:30"
+  },
   "boot.install-order.env": {
     "title": "Boot order after install",
     "requirement": "boot.install-order",
@@ -709,7 +719,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "level": "device",
     "status": "implemented",
     "planStep": "7.2",
-    "source": "specs/boot-rollback/spec.md:36"
+    "source": "specs/boot-rollback/spec.md:47"
   },
   "boot.mark-good.reboots": {
     "title": "Committed slot survives repeated reboots",
@@ -717,7 +727,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:53"
+    "source": "specs/boot-rollback/spec.md:64"
   },
   "boot.no-fallback.unprovisioned": {
     "title": "Unprovisioned device survives power cycles",
@@ -725,7 +735,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:70"
+    "source": "specs/boot-rollback/spec.md:81"
   },
   "boot.rollback.health-failure": {
     "title": "Failing update rolls back to A",
@@ -733,7 +743,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:87"
+    "source": "specs/boot-rollback/spec.md:98"
   },
   "boot.rollback.board": {
     "title": "Corrupted rootfs-b on the board",
@@ -742,7 +752,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "level": "hardware",
     "status": "implemented",
     "planStep": "7.3",
-    "source": "specs/boot-rollback/spec.md:97"
+    "source": "specs/boot-rollback/spec.md:108"
   },
   "boot.power-cut.mid-install": {
     "title": "Crash while writing rootfs-b",
@@ -750,7 +760,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:115"
+    "source": "specs/boot-rollback/spec.md:126"
   },
   "boot.script.cmdline": {
     "title": "Command line names the selected slot",
@@ -758,7 +768,15 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:135"
+    "source": "specs/boot-rollback/spec.md:146"
+  },
+  "boot.script.console": {
+    "title": "U-Boot runs the slot's boot.scr",
+    "requirement": "boot.script",
+    "capability": "boot-rollback",
+    "level": "device",
+    "status": "implemented",
+    "source": "specs/boot-rollback/spec.md:155"
   },
   "boot.script.u-boot-run": {
     "title": "boot.scr runs in a real U-Boot",
@@ -766,7 +784,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "artifact",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:144"
+    "source": "specs/boot-rollback/spec.md:164"
   },
   "boot.fw-env.config": {
     "title": "fw_env.config addresses the SPI env",
@@ -774,7 +792,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "artifact",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:161"
+    "source": "specs/boot-rollback/spec.md:181"
   },
   "boot.env-seed.blank": {
     "title": "Blank environment gets seeded",
@@ -782,7 +800,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:178"
+    "source": "specs/boot-rollback/spec.md:198"
   },
   "boot.env-seed.power-loss": {
     "title": "Power loss while the environment is written",
@@ -790,7 +808,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "hardware",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:187"
+    "source": "specs/boot-rollback/spec.md:207"
   },
   "boot.lifecycle-log.rollback": {
     "title": "Rollback is logged",
@@ -798,7 +816,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:204"
+    "source": "specs/boot-rollback/spec.md:224"
   },
   "boot.usb-recovery.ums": {
     "title": "Reset button exposes the eMMC",
@@ -806,7 +824,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "hardware",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:220"
+    "source": "specs/boot-rollback/spec.md:240"
   },
   "console.bind.custom-subnet": {
     "title": "Console follows a custom subnet",

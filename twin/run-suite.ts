@@ -1,22 +1,20 @@
 /**
- * One command for the twin suites: builds the twin if its inputs changed
- * (twin/build.sh, cached), then runs tests/twin with ATOMICNIX_TARGET=container and,
- * unless --container-only, with ATOMICNIX_TARGET=vm, and tests/artifacts with
- * ATOMICNIX_TARGET=artifacts on the build's artifact set (unless --container-only or
- * --vm-only), printing the time of each step.
- *   npx tsx twin/run-suite.ts [--container-only] [--vm-only] [--artifacts-only] [--arch amd64|arm64] (arm64: vm and artifacts suites)
+ * One command for the twin suites: builds each twin it needs if its inputs changed
+ * (twin/build.sh, cached), then runs tests/artifacts with ATOMICNIX_TARGET=artifacts
+ * on the amd64 build's artifact set, tests/twin with ATOMICNIX_TARGET=container on the
+ * amd64 twin, and tests/twin with ATOMICNIX_TARGET=vm on the arm64 twin booted by
+ * its U-Boot, printing the time of each step.
+ *   npx tsx twin/run-suite.ts [--container-only] [--vm-only] [--artifacts-only]
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { readRuns } from "../conformance/results/store.js";
 import { describeArtifactSet, loadArtifactSet } from "../conformance/targets/artifacts/index.js";
-import { qemuMachine } from "../conformance/targets/vm/machine.js";
-import { locateTwin } from "./locate.js";
+import { qemuMachine, VM_ARCH } from "../conformance/targets/vm/machine.js";
+import { locateTwin, type TwinBuild } from "./locate.js";
 
 const repo = join(import.meta.dirname, "..");
 const args = new Set(process.argv.slice(2));
-const archAt = process.argv.indexOf("--arch");
-const arch = archAt > 0 ? process.argv[archAt + 1]! : "amd64";
 const timings: [string, number][] = [];
 function step(name: string, argv: string[], env: NodeJS.ProcessEnv = {}): number {
   const t0 = Date.now();
@@ -25,17 +23,24 @@ function step(name: string, argv: string[], env: NodeJS.ProcessEnv = {}): number
   timings.push([name, Date.now() - t0]);
   return r.status ?? 1;
 }
-let failed = 0;
-if (step("build twin", ["bash", "twin/build.sh", "--arch", arch]) !== 0) process.exit(1);
+const only = ["--container-only", "--vm-only", "--artifacts-only"].filter((a) => args.has(a));
+if (only.length > 1) throw new Error(`choose at most one of ${only.join(", ")}`);
+const runs = (suite: string) => only.length === 0 || only[0] === `--${suite}-only`;
+// The container and the artifact set are the amd64 twin (nspawn runs the host's
+// architecture); the VM is the arm64 twin, booted by its U-Boot as a Rock64 is.
+const CONTAINER_ARCH = "amd64";
+function built(arch: string): TwinBuild {
+  if (step(`build twin ${arch}`, ["bash", "twin/build.sh", "--arch", arch]) !== 0) process.exit(1);
+  const twin = locateTwin(arch);
+  if ("missing" in twin) throw new Error(twin.missing);
+  return twin;
+}
 // What the runs are about goes into their evidence metadata (image hash, target facts).
-const twin = locateTwin(arch);
-if ("missing" in twin) throw new Error(twin.missing);
-const qemu = spawnSync(qemuMachine(arch).binary, ["--version"], { encoding: "utf8" }).stdout.split("\n")[0] ?? "";
-const meta = (kind: string) => ({
+const meta = (kind: string, twin: TwinBuild, extra: Record<string, string> = {}) => ({
   ATOMICNIX_TARGET: kind,
-  ATOMICNIX_TWIN_ARCH: arch,
+  ATOMICNIX_TWIN_ARCH: twin.arch,
   ATOMICNIX_IMAGE_HASH: twin.imageSha256 ? `sha256:${twin.imageSha256}` : "",
-  ATOMICNIX_TARGET_INFO: JSON.stringify({ kind, arch: twin.arch, twinKey: twin.key, ...(kind === "vm" ? { qemu } : {}) }),
+  ATOMICNIX_TARGET_INFO: JSON.stringify({ kind, arch: twin.arch, twinKey: twin.key, ...extra }),
 });
 /** Time per scenario of the newest run on `kind`, from its evidence (the benchmark figures of the suite). */
 function scenarioTimes(kind: string): void {
@@ -46,32 +51,35 @@ function scenarioTimes(kind: string): void {
   console.log(`\n== ${kind}: ${ran.length} scenario(s) ran, ${(total / 1000).toFixed(1)} s in tests (evidence ${run.dir})`);
   for (const t of ran) console.log(`  ${t.state.padEnd(7)} ${(t.durationMs / 1000).toFixed(1).padStart(7)} s  ${t.scenario ?? t.name}`);
 }
-const only = ["--container-only", "--vm-only", "--artifacts-only"].filter((a) => args.has(a));
-if (only.length > 1) throw new Error(`choose at most one of ${only.join(", ")}`);
-const runs = (suite: string) => only.length === 0 || only[0] === `--${suite}-only`;
-// The artifact set of this very build (twin/build.sh writes <stage>/artifacts.json);
-// its evidence names the image and bundle it inspected (describeArtifactSet).
-if (runs("artifacts")) {
-  if (!twin.artifacts) throw new Error(`the twin build records no artifact set directory (current-${arch}.json has no "artifacts"); rebuild with twin/build.sh`);
-  const described = await describeArtifactSet(loadArtifactSet(twin.artifacts));
-  failed |= step("artifacts suite", ["npx", "vitest", "run", "tests/artifacts"], {
-    ATOMICNIX_TARGET: "artifacts",
-    ATOMICNIX_TWIN_ARCH: arch,
-    ATOMICNIX_ARTIFACTS_DIR: twin.artifacts,
-    ATOMICNIX_IMAGE_HASH: described.imageHash,
-    ATOMICNIX_TARGET_INFO: JSON.stringify({ ...described.targetInfo, twinKey: twin.key }),
-  });
-  scenarioTimes("artifacts");
-}
-if (runs("container") && arch === "amd64") {
-  failed |= step("container suite", ["npx", "vitest", "run", "tests/twin"], meta("container"));
-  scenarioTimes("container");
+let failed = 0;
+if (runs("artifacts") || runs("container")) {
+  const twin = built(CONTAINER_ARCH);
+  // The artifact set of this very build (twin/build.sh writes <stage>/artifacts.json);
+  // its evidence names the image and bundle it inspected (describeArtifactSet).
+  if (runs("artifacts")) {
+    if (!twin.artifacts) throw new Error(`the twin build records no artifact set directory (current-${twin.arch}.json has no "artifacts"); rebuild with twin/build.sh`);
+    const described = await describeArtifactSet(loadArtifactSet(twin.artifacts));
+    failed |= step("artifacts suite", ["npx", "vitest", "run", "tests/artifacts"], {
+      ATOMICNIX_TARGET: "artifacts",
+      ATOMICNIX_TWIN_ARCH: twin.arch,
+      ATOMICNIX_ARTIFACTS_DIR: twin.artifacts,
+      ATOMICNIX_IMAGE_HASH: described.imageHash,
+      ATOMICNIX_TARGET_INFO: JSON.stringify({ ...described.targetInfo, twinKey: twin.key }),
+    });
+    scenarioTimes("artifacts");
+  }
+  if (runs("container")) {
+    failed |= step("container suite", ["npx", "vitest", "run", "tests/twin"], meta("container", twin));
+    scenarioTimes("container");
+  }
 }
 // One QEMU guest at a time: two TCG guests on two cores would only slow each other down.
 if (runs("vm")) {
-  failed |= step("vm suite", ["npx", "vitest", "run", "tests/twin", "--no-file-parallelism"], meta("vm"));
+  const twin = built(VM_ARCH);
+  const qemu = spawnSync(qemuMachine(VM_ARCH).binary, ["--version"], { encoding: "utf8" }).stdout.split("\n")[0] ?? "";
+  failed |= step("vm suite", ["npx", "vitest", "run", "tests/twin", "--no-file-parallelism"], meta("vm", twin, { qemu, firmware: "u-boot" }));
   scenarioTimes("vm");
 }
 console.log("\n== timings");
-for (const [name, ms] of timings) console.log(`${name.padEnd(16)} ${(ms / 1000).toFixed(1)} s`);
+for (const [name, ms] of timings) console.log(`${name.padEnd(18)} ${(ms / 1000).toFixed(1)} s`);
 process.exit(failed ? 1 : 0);

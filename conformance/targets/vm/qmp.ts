@@ -1,7 +1,7 @@
 import { connect, type Socket } from "node:net";
 import { sleep } from "../driver.js";
 
-/** One QMP event as QEMU reports it (e.g. WATCHDOG {action: "reset"}, SHUTDOWN {reason: "guest-reset"}). */
+/** One QMP event as QEMU reports it (e.g. WATCHDOG {action: "reset"}, RESET {guest: true, reason: "guest-reset"}). */
 export interface QmpEvent {
   event: string;
   data?: Record<string, unknown>;
@@ -15,6 +15,8 @@ export interface QmpEvent {
  */
 export class QmpClient {
   readonly events: QmpEvent[] = [];
+  /** called for every event as it arrives (the driver cuts boots at RESET) */
+  onEvent: ((e: QmpEvent) => void) | undefined;
   private socket: Socket | undefined;
   private buffer = "";
   private pending: { resolve: (v: unknown) => void; reject: (e: Error) => void }[] = [];
@@ -57,7 +59,9 @@ export class QmpClient {
 
   private onMessage(msg: Record<string, unknown>): void {
     if (typeof msg.event === "string") {
-      this.events.push({ event: msg.event, data: msg.data as Record<string, unknown> | undefined, at: Date.now() });
+      const e: QmpEvent = { event: msg.event, data: msg.data as Record<string, unknown> | undefined, at: Date.now() };
+      this.events.push(e);
+      this.onEvent?.(e);
     } else if ("return" in msg || "error" in msg) {
       const p = this.pending.shift();
       if (!p) return;

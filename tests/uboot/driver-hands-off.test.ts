@@ -1,0 +1,47 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+/**
+ * The VM twin's boots are the bootloader's work: no verdict may rest on an env value
+ * or a command line the harness wrote. So neither the VM driver nor the tests that
+ * drive it write the env from the host or boot a kernel past U-Boot; a test that sets
+ * an env variable does it inside the device with the device's own fw_setenv, as a
+ * bench tester would, and says so in its GIVEN.
+ */
+const repo = join(import.meta.dirname, "../..");
+const driverDir = join(repo, "conformance/targets/vm");
+const driver = readdirSync(driverDir).filter((f) => f.endsWith(".ts")).map((f) => [`conformance/targets/vm/${f}`, readFileSync(join(driverDir, f), "utf8")] as const);
+const lifecycle = readdirSync(join(repo, "tests/twin")).filter((f) => /^vm/.test(f)).map((f) => [`tests/twin/${f}`, readFileSync(join(repo, "tests/twin", f), "utf8")] as const);
+
+/** Host-side ways to steer a boot: writing the env, or QEMU loading a kernel itself. */
+export function steering(source: string): string[] {
+  const found: string[] = [];
+  for (const [what, re] of [
+    ["host fw_setenv", /\[\s*"fw_setenv"/],
+    ["QEMU -kernel", /"-kernel"/],
+    ["QEMU -append", /"-append"/],
+    ["QEMU -initrd", /"-initrd"/],
+    ["QEMU -no-reboot (resets must reach U-Boot)", /"-no-reboot"/],
+    ["a write to the disk image's env region", /writeSync\([^)]*0x100000|mkenvimage/],
+  ] as const) {
+    if (re.test(source)) found.push(what);
+  }
+  return found;
+}
+
+describe("the VM driver never steers a boot", () => {
+  it.each([...driver, ...lifecycle])("%s", (_file, source) => {
+    expect(steering(source)).toEqual([]);
+  });
+
+  it("finds each way of steering in a planted copy of the old driver", () => {
+    const planted = `await must(["fw_setenv", ...this.fwEnvArgs(), "BOOT_A_LEFT", "2"]);\nspawn(q, ["-no-reboot", "-kernel", k, "-initrd", i, "-append", a]);`;
+    expect(steering(planted)).toEqual(["host fw_setenv", "QEMU -kernel", "QEMU -append", "QEMU -initrd", "QEMU -no-reboot (resets must reach U-Boot)"]);
+  });
+
+  it("boots QEMU with U-Boot as its firmware", () => {
+    const vm = driver.find(([f]) => f.endsWith("/vm.ts"))![1];
+    expect(vm).toMatch(/"-bios", this\.options\.firmware/);
+  });
+});
