@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
 export DO_NOT_TRACK=1 OPENSPEC_TELEMETRY=0
 export ATOMICNIX_EVIDENCE="${ATOMICNIX_EVIDENCE:-$PWD/evidence}"
+bash scripts/prebuild-vm-twin.sh
 
 npx atomicnix spec check || exit 1
 npx atomicnix spec compile || exit 1

@@ -8,6 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
 export DO_NOT_TRACK=1 OPENSPEC_TELEMETRY=0
+bash scripts/prebuild-vm-twin.sh
 
 status=0
 step() {

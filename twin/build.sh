@@ -26,6 +26,14 @@ cache=${ATOMICNIX_TWIN_CACHE:-/var/cache/atomicnix/twin}
 level=${ATOMICNIX_TWIN_SQUASHFS_LEVEL:-3}
 say() { echo "[twin $(date +%T)] $*" >&2; }
 t0=$SECONDS
+# One build per architecture at a time (scripts/prebuild-vm-twin.sh starts one in the
+# background): a second waits, then finds the stages cached.
+mkdir -p "$cache"
+exec 9> "$cache/.build-$arch.lock"
+if ! flock -n 9; then
+  say "waiting for another $arch build to finish"
+  flock 9
+fi
 
 rootdir=$(bash "$here/build-root.sh" --arch "$arch")
 root=$rootdir/root

@@ -18,6 +18,12 @@ export class TestShell {
     private readonly path: string,
     /** false once QEMU has exited: no answer can come */
     private readonly alive: () => boolean,
+    /**
+     * whether the guest has hvc0 open (QMP VSERPORT_CHANGE): lines written before
+     * that pile up in QEMU and then flood the guest's tty, whose 4 KiB line buffer
+     * drops input, so the driver probes only an open port
+     */
+    private readonly portOpen: () => boolean,
     private readonly context: () => string,
   ) {}
 
@@ -39,6 +45,10 @@ export class TestShell {
     if (!this.socket) throw new Error(`virtio console socket ${this.path} never appeared`);
     // the shell prints a banner when it starts; probe until it answers
     while (Date.now() < deadline && this.alive()) {
+      if (!this.portOpen()) {
+        await sleep(200);
+        continue;
+      }
       const r = await this.exec("true", { timeoutMs: 3000 }).catch(() => undefined);
       if (r?.code === 0) return;
     }
