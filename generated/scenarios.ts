@@ -305,6 +305,7 @@ export type ScenarioId =
   | "spec.schemas.keywords"
   | "spec.schemas.standalone-agrees"
   | "spec.compile.drift"
+  | "spec.compile.rules-table"
   | "spec.compile.committed"
   | "spec.compile.typed-ids"
   | "spec.compile.trace"
@@ -314,6 +315,7 @@ export type ScenarioId =
   | "spec.openspec-exact.self-corpus"
   | "spec.openspec-exact.generated-corpora"
   | "spec.openspec-exact.explain"
+  | "spec.openspec-exact.rule-files"
   | "spec.lsp.diagnostics"
   | "spec.lsp.navigation"
   | "spec.lsp.completion-rename"
@@ -2992,13 +2994,21 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/spec-toolchain/spec.md:268"
   },
+  "spec.compile.rules-table": {
+    "title": "A drifted rules table is detected",
+    "requirement": "spec.compile",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:276"
+  },
   "spec.compile.committed": {
     "title": "The committed generated folder is current",
     "requirement": "spec.compile",
     "capability": "spec-toolchain",
     "level": "static",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:276"
+    "source": "specs/spec-toolchain/spec.md:285"
   },
   "spec.compile.typed-ids": {
     "title": "Scenario IDs are a string-literal union",
@@ -3006,7 +3016,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:283"
+    "source": "specs/spec-toolchain/spec.md:292"
   },
   "spec.compile.trace": {
     "title": "Trace covers every Part-1 ID",
@@ -3014,7 +3024,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:290"
+    "source": "specs/spec-toolchain/spec.md:299"
   },
   "spec.robust.fuzz": {
     "title": "Random and mutated markdown",
@@ -3022,7 +3032,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:303"
+    "source": "specs/spec-toolchain/spec.md:312"
   },
   "spec.robust.odd-entries": {
     "title": "Odd file system entries and extreme files",
@@ -3030,7 +3040,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:310"
+    "source": "specs/spec-toolchain/spec.md:319"
   },
   "spec.robust.internal-error": {
     "title": "Internal errors exit 2 with a message",
@@ -3038,7 +3048,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:319"
+    "source": "specs/spec-toolchain/spec.md:328"
   },
   "spec.openspec-exact.self-corpus": {
     "title": "OpenSpec's own corpus",
@@ -3046,7 +3056,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:333"
+    "source": "specs/spec-toolchain/spec.md:342"
   },
   "spec.openspec-exact.generated-corpora": {
     "title": "Generated and mutated corpora",
@@ -3054,7 +3064,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:342"
+    "source": "specs/spec-toolchain/spec.md:351"
   },
   "spec.openspec-exact.explain": {
     "title": "Every rule says whether OpenSpec has it",
@@ -3062,7 +3072,15 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:351"
+    "source": "specs/spec-toolchain/spec.md:360"
+  },
+  "spec.openspec-exact.rule-files": {
+    "title": "Every rule is one file",
+    "requirement": "spec.openspec-exact",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:368"
   },
   "spec.lsp.diagnostics": {
     "title": "Diagnostics as you type",
@@ -3070,7 +3088,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:365"
+    "source": "specs/spec-toolchain/spec.md:382"
   },
   "spec.lsp.navigation": {
     "title": "Hover and go-to-definition",
@@ -3078,7 +3096,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:374"
+    "source": "specs/spec-toolchain/spec.md:391"
   },
   "spec.lsp.completion-rename": {
     "title": "Completion and rename",
@@ -3086,7 +3104,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:382"
+    "source": "specs/spec-toolchain/spec.md:399"
   },
   "spec.lsp.neovim": {
     "title": "A real client: headless Neovim",
@@ -3094,7 +3112,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:390"
+    "source": "specs/spec-toolchain/spec.md:407"
   },
   "spec.lsp.watch": {
     "title": "spec check --watch re-checks on save",
@@ -3102,7 +3120,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:398"
+    "source": "specs/spec-toolchain/spec.md:415"
   },
   "spec.fast.bundle-current": {
     "title": "A changed source rebuilds the bundle",
@@ -3110,7 +3128,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:412"
+    "source": "specs/spec-toolchain/spec.md:429"
   },
   "spec.archive.order": {
     "title": "Deltas applied in order",
@@ -3118,7 +3136,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:427"
+    "source": "specs/spec-toolchain/spec.md:444"
   },
   "spec.archive.drop-refused": {
     "title": "Dropping a scenario is refused",
@@ -3126,7 +3144,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:435"
+    "source": "specs/spec-toolchain/spec.md:452"
   },
   "spec.archive.new-capability": {
     "title": "New capability accepts only ADDED",
@@ -3134,7 +3152,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:442"
+    "source": "specs/spec-toolchain/spec.md:459"
   },
   "spec.archive.laws": {
     "title": "Archive laws hold",
@@ -3142,7 +3160,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:449"
+    "source": "specs/spec-toolchain/spec.md:466"
   },
   "verify.unit.definition": {
     "title": "Unit declares type, condition and timeout",
