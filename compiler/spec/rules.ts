@@ -5,9 +5,9 @@ import { readSteps } from "./steps.js";
 import { RULES } from "./rules/index.js";
 import { en18031Ids } from "./rules/en18031-unknown.js";
 import { STATUSES } from "./rules/limits.js";
-import type { CheckedRequirement, CheckedScenario, Report, Rule, RuleSet } from "./rules/types.js";
+import type { ChangeView, CheckedRequirement, CheckedScenario, DeltaContext, Report, Rule, RuleSet } from "./rules/types.js";
 
-export type { CheckedRequirement, CheckedScenario, RuleSet } from "./rules/types.js";
+export type { ChangeView, CheckedRequirement, CheckedScenario, DeltaContext, RuleSet } from "./rules/types.js";
 export { ID_PATTERN, MAX_REQUIREMENT_TEXT_LENGTH, MIN_PURPOSE_LENGTH } from "./rules/limits.js";
 
 export interface RuleContext {
@@ -72,4 +72,14 @@ export function checkRequirement(req: Requirement, ctx: RuleContext): CheckedReq
 export function checkMainSpec(doc: SpecDocument, ctx: RuleContext): CheckedRequirement[] {
   for (const rule of ACTIVE[ctx.rules]) rule.check.spec?.(doc, reporter(ctx.sink, rule));
   return doc.requirements.map((req) => checkRequirement(req, ctx));
+}
+
+/** Runs the delta rules on one parsed delta spec (its ADDED/MODIFIED blocks already went through checkRequirement). */
+export function checkDelta(doc: SpecDocument, sink: DiagnosticSink, rules: RuleSet, ctx: DeltaContext): void {
+  for (const rule of ACTIVE[rules]) rule.check.delta?.(doc, reporter(sink, rule), ctx);
+}
+
+/** Runs the change rules; `sink` is the change's proposal.md. */
+export function checkChangeRules(change: ChangeView, sink: DiagnosticSink, rules: RuleSet): void {
+  for (const rule of ACTIVE[rules]) rule.check.change?.(change, reporter(sink, rule));
 }

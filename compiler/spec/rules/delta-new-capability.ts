@@ -8,5 +8,13 @@ export const rule: Rule = {
   openspecNote: "INFO; archive refuses",
   core: true,
   doc: "a delta for a capability that does not exist yet has only ADDED sections",
-  check: { elsewhere: "compiler/corpus/check.ts (the change pass)" },
+  check: {
+    delta(doc, report, ctx) {
+      if (ctx.target) return;
+      for (const section of doc.deltas) {
+        if (section.operation !== "ADDED") report(section.at, `capability "${ctx.capability}" does not exist yet: a new capability accepts only ADDED requirements`);
+      }
+    },
+    elsewhere: "compiler/archive/apply-deltas.ts (spec archive, on apply)",
+  },
 };

@@ -1,3 +1,4 @@
+import { baselineOf } from "./baseline.js";
 import type { Rule } from "./types.js";
 
 export const rule: Rule = {
@@ -5,7 +6,20 @@ export const rule: Rule = {
   set: "atomicnix",
   severity: "error",
   openspecLevel: null,
-  openspecNote: "no",
   doc: "a MODIFIED delta keeps the requirement's ID",
-  check: { elsewhere: "compiler/corpus/check.ts (the change pass)" },
+  check: {
+    delta(doc, report, ctx) {
+      for (const section of doc.deltas) {
+        if (section.operation !== "MODIFIED") continue;
+        for (const req of section.requirements) {
+          const existing = baselineOf(req, doc, ctx);
+          const checked = ctx.checked.get(req)!;
+          if (existing && checked.id && existing.id && checked.id !== existing.id) {
+            report(req.at, `MODIFIED keeps the requirement's ID: expected "${existing.id}", found "${checked.id}"`);
+          }
+        }
+      }
+    },
+    elsewhere: "compiler/archive/apply-deltas.ts (spec archive, on apply)",
+  },
 };

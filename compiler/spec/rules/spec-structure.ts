@@ -22,5 +22,6 @@ export const rule: Rule = {
       else if (doc.requirements.length === 0) report(doc.requirementsSection.at, "spec has no requirements");
       if (doc.deltas.length > 0) report(doc.deltas[0]!.at, "delta sections (ADDED/MODIFIED/...) belong in a change, not in a main spec");
     },
+    elsewhere: "compiler/archive/apply-deltas.ts (spec archive: a baseline without Requirements)",
   },
 };

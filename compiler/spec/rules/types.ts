@@ -42,9 +42,31 @@ export interface ScenarioContext {
   scenario: CheckedScenario;
 }
 
+/** One delta spec of a change, as the change pass hands it to the delta rules. */
+export interface DeltaContext {
+  /** the capability the delta changes */
+  capability: string;
+  /** that capability's main spec, when it exists */
+  target?: { doc: SpecDocument; checked: readonly CheckedRequirement[] };
+  /** the baseline's requirements by lower-cased name */
+  baseByName: ReadonlyMap<string, CheckedRequirement>;
+  /** what the per-block pass read from each ADDED/MODIFIED requirement of the delta */
+  checked: ReadonlyMap<Requirement, CheckedRequirement>;
+  /** where the baseline already uses an ID ("file:line"), or undefined */
+  baselineId(id: string): string | undefined;
+}
+
+/** A change as the change rules see it: its proposal's text and its parsed deltas. */
+export interface ChangeView {
+  name: string;
+  proposal?: { source: string };
+  deltas: readonly SpecDocument[];
+}
+
 /**
  * The code that finds a rule's problems. The per-block pass (compiler/spec/rules.ts)
- * calls `spec`, `requirement` and `scenario` on the parsed model; a finding that only
+ * calls `spec`, `requirement` and `scenario` on the parsed model, the change pass
+ * `delta` and `change`; a finding that only
  * shows up while another pass walks its own data (a whole corpus's IDs, a change's
  * deltas against the baseline, a schema table's cells, the OpenSpec emulation) names
  * that pass in `elsewhere` instead, so `--explain` can say where the rule lives.
@@ -56,6 +78,10 @@ export interface RuleCheck {
   requirement?(req: Requirement, report: Report, ctx: RequirementContext): void;
   /** one scenario of a requirement (empty ones included: a rule that needs a body checks `rawText`) */
   scenario?(sc: Scenario, report: Report, ctx: ScenarioContext): void;
+  /** one delta spec of a change, against the baseline */
+  delta?(doc: SpecDocument, report: Report, ctx: DeltaContext): void;
+  /** a change as a whole; findings go to its proposal.md */
+  change?(change: ChangeView, report: Report): void;
   /** the module whose pass reports this rule */
   elsewhere?: string;
 }
