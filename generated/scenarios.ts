@@ -303,6 +303,7 @@ export type ScenarioId =
   | "spec.tags.invalid-level"
   | "spec.schemas.unknown-type"
   | "spec.schemas.keywords"
+  | "spec.schemas.constraint-table"
   | "spec.schemas.standalone-agrees"
   | "spec.compile.drift"
   | "spec.compile.rules-table"
@@ -2978,13 +2979,21 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/spec-toolchain/spec.md:247"
   },
+  "spec.schemas.constraint-table": {
+    "title": "Constraint names come from one table",
+    "requirement": "spec.schemas",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:255"
+  },
   "spec.schemas.standalone-agrees": {
     "title": "Standalone validators agree with ajv",
     "requirement": "spec.schemas",
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:255"
+    "source": "specs/spec-toolchain/spec.md:264"
   },
   "spec.compile.drift": {
     "title": "Drift is detected",
@@ -2992,7 +3001,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:268"
+    "source": "specs/spec-toolchain/spec.md:277"
   },
   "spec.compile.rules-table": {
     "title": "A drifted rules table is detected",
@@ -3000,7 +3009,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:276"
+    "source": "specs/spec-toolchain/spec.md:285"
   },
   "spec.compile.committed": {
     "title": "The committed generated folder is current",
@@ -3008,7 +3017,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "static",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:285"
+    "source": "specs/spec-toolchain/spec.md:294"
   },
   "spec.compile.typed-ids": {
     "title": "Scenario IDs are a string-literal union",
@@ -3016,7 +3025,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:292"
+    "source": "specs/spec-toolchain/spec.md:301"
   },
   "spec.compile.trace": {
     "title": "Trace covers every Part-1 ID",
@@ -3024,7 +3033,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:299"
+    "source": "specs/spec-toolchain/spec.md:308"
   },
   "spec.robust.fuzz": {
     "title": "Random and mutated markdown",
@@ -3032,7 +3041,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:312"
+    "source": "specs/spec-toolchain/spec.md:321"
   },
   "spec.robust.odd-entries": {
     "title": "Odd file system entries and extreme files",
@@ -3040,7 +3049,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:319"
+    "source": "specs/spec-toolchain/spec.md:328"
   },
   "spec.robust.internal-error": {
     "title": "Internal errors exit 2 with a message",
@@ -3048,7 +3057,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:328"
+    "source": "specs/spec-toolchain/spec.md:337"
   },
   "spec.openspec-exact.self-corpus": {
     "title": "OpenSpec's own corpus",
@@ -3056,7 +3065,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:342"
+    "source": "specs/spec-toolchain/spec.md:351"
   },
   "spec.openspec-exact.generated-corpora": {
     "title": "Generated and mutated corpora",
@@ -3064,7 +3073,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:351"
+    "source": "specs/spec-toolchain/spec.md:360"
   },
   "spec.openspec-exact.explain": {
     "title": "Every rule says whether OpenSpec has it",
@@ -3072,7 +3081,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:360"
+    "source": "specs/spec-toolchain/spec.md:369"
   },
   "spec.openspec-exact.rule-files": {
     "title": "Every rule is one file",
@@ -3080,7 +3089,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:368"
+    "source": "specs/spec-toolchain/spec.md:377"
   },
   "spec.lsp.diagnostics": {
     "title": "Diagnostics as you type",
@@ -3088,7 +3097,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:382"
+    "source": "specs/spec-toolchain/spec.md:391"
   },
   "spec.lsp.navigation": {
     "title": "Hover and go-to-definition",
@@ -3096,7 +3105,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:391"
+    "source": "specs/spec-toolchain/spec.md:400"
   },
   "spec.lsp.completion-rename": {
     "title": "Completion and rename",
@@ -3104,7 +3113,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:399"
+    "source": "specs/spec-toolchain/spec.md:408"
   },
   "spec.lsp.neovim": {
     "title": "A real client: headless Neovim",
@@ -3112,7 +3121,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:407"
+    "source": "specs/spec-toolchain/spec.md:416"
   },
   "spec.lsp.watch": {
     "title": "spec check --watch re-checks on save",
@@ -3120,7 +3129,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:415"
+    "source": "specs/spec-toolchain/spec.md:424"
   },
   "spec.fast.bundle-current": {
     "title": "A changed source rebuilds the bundle",
@@ -3128,7 +3137,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:429"
+    "source": "specs/spec-toolchain/spec.md:438"
   },
   "spec.archive.order": {
     "title": "Deltas applied in order",
@@ -3136,7 +3145,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:444"
+    "source": "specs/spec-toolchain/spec.md:453"
   },
   "spec.archive.drop-refused": {
     "title": "Dropping a scenario is refused",
@@ -3144,7 +3153,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:452"
+    "source": "specs/spec-toolchain/spec.md:461"
   },
   "spec.archive.new-capability": {
     "title": "New capability accepts only ADDED",
@@ -3152,7 +3161,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:459"
+    "source": "specs/spec-toolchain/spec.md:468"
   },
   "spec.archive.laws": {
     "title": "Archive laws hold",
@@ -3160,7 +3169,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:466"
+    "source": "specs/spec-toolchain/spec.md:475"
   },
   "verify.unit.definition": {
     "title": "Unit declares type, condition and timeout",
