@@ -316,6 +316,7 @@ export type ScenarioId =
   | "spec.openspec-exact.self-corpus"
   | "spec.openspec-exact.generated-corpora"
   | "spec.openspec-exact.explain"
+  | "spec.openspec-exact.explain-fields"
   | "spec.openspec-exact.rule-files"
   | "spec.lsp.diagnostics"
   | "spec.lsp.navigation"
@@ -3083,13 +3084,21 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/spec-toolchain/spec.md:369"
   },
+  "spec.openspec-exact.explain-fields": {
+    "title": "Explain shows the rule's severity",
+    "requirement": "spec.openspec-exact",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:377"
+  },
   "spec.openspec-exact.rule-files": {
     "title": "Every rule is one file",
     "requirement": "spec.openspec-exact",
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:377"
+    "source": "specs/spec-toolchain/spec.md:384"
   },
   "spec.lsp.diagnostics": {
     "title": "Diagnostics as you type",
@@ -3097,7 +3106,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:391"
+    "source": "specs/spec-toolchain/spec.md:398"
   },
   "spec.lsp.navigation": {
     "title": "Hover and go-to-definition",
@@ -3105,7 +3114,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:400"
+    "source": "specs/spec-toolchain/spec.md:407"
   },
   "spec.lsp.completion-rename": {
     "title": "Completion and rename",
@@ -3113,7 +3122,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:408"
+    "source": "specs/spec-toolchain/spec.md:415"
   },
   "spec.lsp.neovim": {
     "title": "A real client: headless Neovim",
@@ -3121,7 +3130,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:416"
+    "source": "specs/spec-toolchain/spec.md:423"
   },
   "spec.lsp.watch": {
     "title": "spec check --watch re-checks on save",
@@ -3129,7 +3138,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:424"
+    "source": "specs/spec-toolchain/spec.md:431"
   },
   "spec.fast.bundle-current": {
     "title": "A changed source rebuilds the bundle",
@@ -3137,7 +3146,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:438"
+    "source": "specs/spec-toolchain/spec.md:445"
   },
   "spec.archive.order": {
     "title": "Deltas applied in order",
@@ -3145,7 +3154,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:453"
+    "source": "specs/spec-toolchain/spec.md:460"
   },
   "spec.archive.drop-refused": {
     "title": "Dropping a scenario is refused",
@@ -3153,7 +3162,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:461"
+    "source": "specs/spec-toolchain/spec.md:468"
   },
   "spec.archive.new-capability": {
     "title": "New capability accepts only ADDED",
@@ -3161,7 +3170,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:468"
+    "source": "specs/spec-toolchain/spec.md:475"
   },
   "spec.archive.laws": {
     "title": "Archive laws hold",
@@ -3169,7 +3178,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:475"
+    "source": "specs/spec-toolchain/spec.md:482"
   },
   "verify.unit.definition": {
     "title": "Unit declares type, condition and timeout",

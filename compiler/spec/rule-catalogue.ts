@@ -13,6 +13,10 @@ export interface RuleInfo {
   checks: string;
   /** OpenSpec's level for the same finding in `validate --strict`, or what it does instead */
   openspec: string;
+  /** what our finding is reported as */
+  severity: Rule["severity"];
+  /** OpenSpec's level alone, null when OpenSpec has no such rule */
+  openspecLevel: Rule["openspecLevel"];
 }
 
 /** What OpenSpec does with the same finding, in words: the note, else the bare level, else "no". */
@@ -20,14 +24,14 @@ export function openspecText(r: Rule): string {
   return r.openspecNote ?? r.openspecLevel ?? "no";
 }
 
-export const RULES: readonly RuleInfo[] = RULE_OBJECTS.map((r) => ({ rule: r.id, set: r.set, checks: r.doc, openspec: openspecText(r) }));
+export const RULES: readonly RuleInfo[] = RULE_OBJECTS.map((r) => ({ rule: r.id, set: r.set, checks: r.doc, openspec: openspecText(r), severity: r.severity, openspecLevel: r.openspecLevel }));
 
 export function explainRule(name: string): RuleInfo | undefined {
   return RULES.find((r) => r.rule === name);
 }
 
 export function formatRule(r: RuleInfo): string {
-  return `${r.rule} (--rules ${r.set})\n  checks:   ${r.checks}\n  OpenSpec: ${r.openspec}\n`;
+  return `${r.rule} (--rules ${r.set}, ${r.severity})\n  checks:   ${r.checks}\n  OpenSpec: ${r.openspec}\n`;
 }
 
 /** The Markdown table for docs/spec-format.md. */

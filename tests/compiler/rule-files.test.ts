@@ -45,6 +45,14 @@ scenario("spec.openspec-exact.rule-files", onHost, async () => {
   }
 });
 
+scenario("spec.openspec-exact.explain-fields", onHost, () => {
+  // --explain prints the rule object itself: a warning-level rule shows as one, in text and JSON.
+  const text = runCli(["spec", "check", "--explain", "change-size"]);
+  expect(text.stdout).toMatch(/^change-size \(--rules atomicnix, warning\)$/m);
+  const all = JSON.parse(runCli(["spec", "check", "--explain", "all", "--json"]).stdout) as { rule: string; severity: string; openspecLevel: string | null }[];
+  expect(all.map((r) => [r.rule, r.severity, r.openspecLevel])).toEqual(RULES.map((r) => [r.id, r.severity, r.openspecLevel]));
+});
+
 scenario("spec.compile.rules-table", onHost, () => {
   const original = readFileSync(join(REPO, "docs", "spec-format.md"), "utf8");
   const dir = mkdtempSync(join(tmpdir(), "atomicnix-rules-doc-"));
