@@ -1,14 +1,12 @@
 import type { Problem, Severity } from "../../lib/problem.js";
-import { RULES } from "./rules/index.js";
+import { ruleById } from "./rules/index.js";
 
 /** A problem the spec compiler found: always at a position in a Markdown file. */
 export type Diagnostic = Problem & { line: number; column: number };
 
-const SEVERITY = new Map(RULES.map((r) => [r.id, r.severity]));
-
 /** A rule's declared severity; a rule name without a file under compiler/spec/rules/ is a bug in the compiler. */
 export function ruleSeverity(rule: string): Severity {
-  const severity = SEVERITY.get(rule);
+  const severity = ruleById(rule)?.severity;
   if (!severity) throw new Error(`internal: rule "${rule}" is reported but not declared in compiler/spec/rules/`);
   return severity;
 }

@@ -113,3 +113,10 @@ export const RULES: readonly Rule[] = [
   osTasksNumbering,
   osFile,
 ];
+
+const BY_ID = new Map(RULES.map((r) => [r.id, r]));
+
+/** The rule object of a rule name, if a file declares it. */
+export function ruleById(id: string): Rule | undefined {
+  return BY_ID.get(id);
+}
