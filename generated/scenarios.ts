@@ -305,8 +305,10 @@ export type ScenarioId =
   | "spec.tags.invalid-level"
   | "spec.schemas.unknown-type"
   | "spec.schemas.keywords"
+  | "spec.schemas.constraint-table"
   | "spec.schemas.standalone-agrees"
   | "spec.compile.drift"
+  | "spec.compile.rules-table"
   | "spec.compile.committed"
   | "spec.compile.typed-ids"
   | "spec.compile.trace"
@@ -316,6 +318,8 @@ export type ScenarioId =
   | "spec.openspec-exact.self-corpus"
   | "spec.openspec-exact.generated-corpora"
   | "spec.openspec-exact.explain"
+  | "spec.openspec-exact.explain-fields"
+  | "spec.openspec-exact.rule-files"
   | "spec.lsp.diagnostics"
   | "spec.lsp.navigation"
   | "spec.lsp.completion-rename"
@@ -2994,13 +2998,21 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/spec-toolchain/spec.md:247"
   },
+  "spec.schemas.constraint-table": {
+    "title": "Constraint names come from one table",
+    "requirement": "spec.schemas",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:255"
+  },
   "spec.schemas.standalone-agrees": {
     "title": "Standalone validators agree with ajv",
     "requirement": "spec.schemas",
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:255"
+    "source": "specs/spec-toolchain/spec.md:264"
   },
   "spec.compile.drift": {
     "title": "Drift is detected",
@@ -3008,7 +3020,15 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:268"
+    "source": "specs/spec-toolchain/spec.md:277"
+  },
+  "spec.compile.rules-table": {
+    "title": "A drifted rules table is detected",
+    "requirement": "spec.compile",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:285"
   },
   "spec.compile.committed": {
     "title": "The committed generated folder is current",
@@ -3016,7 +3036,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "static",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:276"
+    "source": "specs/spec-toolchain/spec.md:294"
   },
   "spec.compile.typed-ids": {
     "title": "Scenario IDs are a string-literal union",
@@ -3024,7 +3044,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:283"
+    "source": "specs/spec-toolchain/spec.md:301"
   },
   "spec.compile.trace": {
     "title": "Trace covers every Part-1 ID",
@@ -3032,7 +3052,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:290"
+    "source": "specs/spec-toolchain/spec.md:308"
   },
   "spec.robust.fuzz": {
     "title": "Random and mutated markdown",
@@ -3040,7 +3060,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:303"
+    "source": "specs/spec-toolchain/spec.md:321"
   },
   "spec.robust.odd-entries": {
     "title": "Odd file system entries and extreme files",
@@ -3048,7 +3068,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:310"
+    "source": "specs/spec-toolchain/spec.md:328"
   },
   "spec.robust.internal-error": {
     "title": "Internal errors exit 2 with a message",
@@ -3056,7 +3076,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:319"
+    "source": "specs/spec-toolchain/spec.md:337"
   },
   "spec.openspec-exact.self-corpus": {
     "title": "OpenSpec's own corpus",
@@ -3064,7 +3084,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:333"
+    "source": "specs/spec-toolchain/spec.md:351"
   },
   "spec.openspec-exact.generated-corpora": {
     "title": "Generated and mutated corpora",
@@ -3072,7 +3092,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:342"
+    "source": "specs/spec-toolchain/spec.md:360"
   },
   "spec.openspec-exact.explain": {
     "title": "Every rule says whether OpenSpec has it",
@@ -3080,7 +3100,23 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:351"
+    "source": "specs/spec-toolchain/spec.md:369"
+  },
+  "spec.openspec-exact.explain-fields": {
+    "title": "Explain shows the rule's severity",
+    "requirement": "spec.openspec-exact",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:377"
+  },
+  "spec.openspec-exact.rule-files": {
+    "title": "Every rule is one file",
+    "requirement": "spec.openspec-exact",
+    "capability": "spec-toolchain",
+    "level": "unit",
+    "status": "implemented",
+    "source": "specs/spec-toolchain/spec.md:384"
   },
   "spec.lsp.diagnostics": {
     "title": "Diagnostics as you type",
@@ -3088,7 +3124,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:365"
+    "source": "specs/spec-toolchain/spec.md:398"
   },
   "spec.lsp.navigation": {
     "title": "Hover and go-to-definition",
@@ -3096,7 +3132,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:374"
+    "source": "specs/spec-toolchain/spec.md:407"
   },
   "spec.lsp.completion-rename": {
     "title": "Completion and rename",
@@ -3104,7 +3140,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:382"
+    "source": "specs/spec-toolchain/spec.md:415"
   },
   "spec.lsp.neovim": {
     "title": "A real client: headless Neovim",
@@ -3112,7 +3148,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:390"
+    "source": "specs/spec-toolchain/spec.md:423"
   },
   "spec.lsp.watch": {
     "title": "spec check --watch re-checks on save",
@@ -3120,7 +3156,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:398"
+    "source": "specs/spec-toolchain/spec.md:431"
   },
   "spec.fast.bundle-current": {
     "title": "A changed source rebuilds the bundle",
@@ -3128,7 +3164,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:412"
+    "source": "specs/spec-toolchain/spec.md:445"
   },
   "spec.archive.order": {
     "title": "Deltas applied in order",
@@ -3136,7 +3172,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:427"
+    "source": "specs/spec-toolchain/spec.md:460"
   },
   "spec.archive.drop-refused": {
     "title": "Dropping a scenario is refused",
@@ -3144,7 +3180,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:435"
+    "source": "specs/spec-toolchain/spec.md:468"
   },
   "spec.archive.new-capability": {
     "title": "New capability accepts only ADDED",
@@ -3152,7 +3188,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:442"
+    "source": "specs/spec-toolchain/spec.md:475"
   },
   "spec.archive.laws": {
     "title": "Archive laws hold",
@@ -3160,7 +3196,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "spec-toolchain",
     "level": "unit",
     "status": "implemented",
-    "source": "specs/spec-toolchain/spec.md:449"
+    "source": "specs/spec-toolchain/spec.md:482"
   },
   "verify.unit.definition": {
     "title": "Unit declares type, condition and timeout",

@@ -6,6 +6,9 @@ import type { RuleSet } from "../spec/rules.js";
 import { EXIT, parse, printJson, UsageError } from "../../lib/args.js";
 import { explainRule, formatRule, RULES } from "../spec/rule-catalogue.js";
 
+/** The rule sets `--rules` accepts: the ones the rule objects belong to. */
+const RULE_SETS: readonly RuleSet[] = [...new Set(RULES.map((r) => r.set))];
+
 /** `--explain RULE` (or `all`): what a rule checks and what OpenSpec does with the same thing. */
 function explain(name: string, json: boolean): number {
   const rules = name === "all" ? [...RULES] : [explainRule(name)].filter((r) => r !== undefined);
@@ -46,7 +49,7 @@ export async function specCheck(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { json: { type: "boolean" }, rules: { type: "string" }, explain: { type: "string" }, watch: { type: "boolean" } }, 1);
   if (values.explain !== undefined) return explain(values.explain, Boolean(values.json));
   const rules = (values.rules ?? "atomicnix") as RuleSet;
-  if (rules !== "atomicnix" && rules !== "openspec") throw new UsageError(`--rules must be atomicnix or openspec, not "${rules}"`);
+  if (!RULE_SETS.includes(rules)) throw new UsageError(`--rules must be ${RULE_SETS.join(" or ")}, not "${rules}"`);
   if (values.watch) return watch(positionals[0] ?? "specs", rules, Boolean(values.json));
   const result = checkCorpus(positionals[0] ?? "specs", { rules, validators: false });
   if (values.json) printJson(checkReport(result));

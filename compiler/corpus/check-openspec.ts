@@ -5,6 +5,7 @@ import type { Level } from "../openspec/messages.js";
 import { validateOpenSpecRoot, type OpenSpecItem } from "../openspec/validate-root.js";
 import type { CheckResult, FileReport } from "./check.js";
 import { openSpecRootOf } from "./discover.js";
+import { ruleById } from "../spec/rules/index.js";
 
 const SEVERITY: Record<Level, Diagnostic["severity"]> = { ERROR: "error", WARNING: "warning", INFO: "info" };
 
@@ -24,6 +25,8 @@ export function checkOpenSpecRules(path: string): CheckResult & { items: OpenSpe
     const report: FileReport = { file: itemFile, kind: item.type === "spec" ? "spec" : "delta", requirements: item.requirements, scenarios: item.scenarios, errors: 0, warnings: 0 };
     files.push(report);
     for (const issue of item.issues) {
+      // The emulation may only report what compiler/spec/rules/ declares for this set: --explain and the docs table list those.
+      if (ruleById(issue.rule)?.set !== "openspec") throw new Error(`internal: the OpenSpec emulation reports "${issue.rule}", which compiler/spec/rules/ does not declare as an openspec rule`);
       const file = item.type === "change" && issue.file ? display(join(item.path, issue.file)) : itemFile;
       diagnostics.push({ file, line: issue.line ?? 1, column: 1, rule: issue.rule, severity: SEVERITY[issue.level], message: `${item.type}/${item.id}: ${issue.message}` });
       if (issue.level === "ERROR") report.errors++;

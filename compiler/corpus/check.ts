@@ -4,10 +4,9 @@ import { fileURLToPath } from "node:url";
 import { compareProblems } from "../../lib/problem.js";
 import { DiagnosticSink, type Diagnostic } from "../spec/diagnostics.js";
 import { loadSpecDocument } from "../spec/document-cache.js";
-import { h2Sections } from "../spec/extract.js";
 import type { Level } from "../../lib/levels.js";
-import type { SpecDocument } from "../spec/model.js";
-import { checkMainSpec, checkRequirement, type CheckedRequirement, type RuleContext, type RuleSet } from "../spec/rules.js";
+import type { Requirement, SpecDocument } from "../spec/model.js";
+import { checkChangeRules, checkDelta, checkMainSpec, checkRequirement, type CheckedRequirement, type RuleContext, type RuleSet } from "../spec/rules.js";
 import { compileDataTable, compileSchemaBlock, type CompiledSchema, type CompiledTable } from "../schema/table-schema.js";
 import { discoverCorpus, type ChangeFiles, type CorpusFiles, type Layout } from "./discover.js";
 import { checkOpenSpecRules } from "./check-openspec.js";
@@ -77,9 +76,6 @@ export interface CheckResult {
 }
 
 const BUILTIN_EN18031 = fileURLToPath(new URL("../../specs/en18031-part1.json", import.meta.url));
-const MIN_WHY = 50;
-const MAX_WHY = 1000;
-const MAX_DELTAS = 10;
 
 function loadEn18031(file: string | undefined, sinks: DiagnosticSink[]): Catalogue["en18031"] {
   const path = file ?? BUILTIN_EN18031;
@@ -99,26 +95,6 @@ function loadEn18031(file: string | undefined, sinks: DiagnosticSink[]): Catalog
   }
 }
 
-function checkProposal(change: ChangeFiles, sink: DiagnosticSink): void {
-  if (!change.proposal) {
-    sink.report("change-structure", { line: 1, column: 1 }, `change "${change.name}" has no proposal.md`);
-    return;
-  }
-  const sections = h2Sections(change.proposal.source);
-  const section = (name: string) => sections.find((b) => b.name.toLowerCase() === name);
-  const why = section("why");
-  if (!why) sink.report("change-structure", { line: 1, column: 1 }, 'proposal.md needs a "## Why" section');
-  else {
-    const length = why.text.length;
-    if (length < MIN_WHY) sink.report("change-structure", why.at, `Why is ${length} characters; OpenSpec wants at least ${MIN_WHY}`);
-    if (length > MAX_WHY) sink.report("change-structure", why.at, `Why is ${length} characters; OpenSpec (strict) wants at most ${MAX_WHY}`);
-  }
-  const what = section("what changes");
-  if (!what) sink.report("change-structure", { line: 1, column: 1 }, 'proposal.md needs a "## What Changes" section');
-  else if (!what.text) sink.report("change-structure", what.at, "What Changes is empty");
-}
-
-/** Checks one change: proposal, delta grammar, and that each delta fits the current baseline. */
 /**
  * The per-file part of a check (parse and the file-local rules), kept for the file's
  * last source: a re-check after an edit (the language server, `--watch`) redoes only
@@ -167,83 +143,35 @@ function reportDuplicate(sinks: Map<string, { sink: DiagnosticSink; path: string
   later.sink.report("id-unique", later.at, `ID "${id}" is already used at ${firstAt}`);
 }
 
+/** Checks one change: each delta's blocks, its grammar and fit to the current baseline, then the change as a whole. */
 function checkChange(change: ChangeFiles, base: Map<string, { doc: SpecDocument; checked: CheckedRequirement[] }>, ctx: Omit<RuleContext, "sink" | "source">, sinks: DiagnosticSink[], files: FileReport[], baselineId: (id: string) => string | undefined): void {
   const proposalSink = new DiagnosticSink(change.proposal?.display ?? `${change.dir}/proposal.md`);
   sinks.push(proposalSink);
-  checkProposal(change, proposalSink);
   files.push({ file: proposalSink.file, kind: "proposal", requirements: 0, scenarios: 0, errors: 0, warnings: 0 });
-  let deltaCount = 0;
-  if (change.deltas.length === 0) proposalSink.report("change-structure", { line: 1, column: 1 }, `change "${change.name}" has no delta specs under specs/<capability>/spec.md`);
+  const docs: SpecDocument[] = [];
   for (const delta of change.deltas) {
     const sink = new DiagnosticSink(delta.file.display);
     sinks.push(sink);
     const doc = loadSpecDocument(delta.file.display, delta.file.source);
+    docs.push(doc);
     const rctx: RuleContext = { ...ctx, sink, source: delta.file.source };
     const target = base.get(delta.capability);
     const baseByName = new Map(target?.doc.requirements.map((r, i) => [r.name.toLowerCase(), target.checked[i]!]) ?? []);
     const report: FileReport = { file: delta.file.display, kind: "delta", requirements: 0, scenarios: 0, errors: 0, warnings: 0 };
     files.push(report);
-    if (doc.deltas.length === 0) sink.report("delta-structure", { line: 1, column: 1 }, "delta spec has no ## ADDED|MODIFIED|REMOVED|RENAMED Requirements section");
-    const touched = new Map<string, string>();
-    const touch = (name: string, op: string, at: { line: number; column: number }) => {
-      const key = name.toLowerCase();
-      const prev = touched.get(key);
-      if (prev && !(prev === "RENAMED" && op === "MODIFIED")) sink.report("delta-conflict", at, `"${name}" appears in both ${prev} and ${op}`);
-      touched.set(key, op);
-    };
+    const checked = new Map<Requirement, CheckedRequirement>();
     for (const section of doc.deltas) {
-      if (!target && section.operation !== "ADDED") sink.report("delta-new-capability", section.at, `capability "${delta.capability}" does not exist yet: a new capability accepts only ADDED requirements`);
-      if (section.operation === "RENAMED") {
-        if (section.renames.length === 0) sink.report("delta-structure", section.at, "RENAMED section has no FROM/TO pair");
-        for (const r of section.renames) {
-          deltaCount++;
-          touch(r.from, "RENAMED", r.at);
-          if (target && !baseByName.has(r.from.toLowerCase())) sink.report("delta-target", r.at, `RENAMED: "${r.from}" is not a requirement of ${delta.capability}`);
-          if (target && baseByName.has(r.to.toLowerCase())) sink.report("delta-target", r.at, `RENAMED: "${r.to}" already exists in ${delta.capability}`);
-        }
-        continue;
-      }
-      if (section.requirements.length === 0) sink.report("delta-structure", section.at, `${section.operation} section lists no requirement`);
+      if (section.operation === "RENAMED" || section.operation === "REMOVED") continue;
       for (const req of section.requirements) {
-        deltaCount++;
-        touch(req.name, section.operation, req.at);
-        const renamedTo = doc.deltas.flatMap((d) => d.renames).find((r) => r.to.toLowerCase() === req.name.toLowerCase());
-        const existing = baseByName.get((renamedTo?.from ?? req.name).toLowerCase());
-        if (section.operation === "REMOVED") {
-          if (target && !existing) sink.report("delta-target", req.at, `REMOVED: "${req.name}" is not a requirement of ${delta.capability}`);
-          continue;
-        }
-        const checked = checkRequirement(req, rctx);
+        const c = checkRequirement(req, rctx);
+        checked.set(req, c);
         report.requirements++;
-        report.scenarios += checked.scenarios.length;
-        if (section.operation === "ADDED" && existing) sink.report("delta-target", req.at, `ADDED: "${req.name}" already exists in ${delta.capability}; use MODIFIED`);
-        if (section.operation === "ADDED" && !existing && ctx.rules === "atomicnix") {
-          // Caught here, at the delta's own line, rather than by archive in the merged file.
-          const reused = (id: string | undefined, at: { line: number; column: number }) => {
-            const where = id ? baselineId(id) : undefined;
-            if (where) sink.report("delta-target", at, `ADDED reuses ID "${id}", already used at ${where}; new requirements and scenarios need new IDs`);
-          };
-          reused(checked.id, req.at);
-          checked.scenarios.forEach((sc, j) => reused(sc.id, req.scenarios[j]!.at));
-        }
-        if (section.operation === "MODIFIED") {
-          if (target && !existing) sink.report("delta-target", req.at, `MODIFIED: "${req.name}" is not a requirement of ${delta.capability}`);
-          if (existing) {
-            if (ctx.rules === "atomicnix" && checked.id && existing.id && checked.id !== existing.id) {
-              sink.report("id-stable", req.at, `MODIFIED keeps the requirement's ID: expected "${existing.id}", found "${checked.id}"`);
-            }
-            const kept = new Set(checked.scenarios.flatMap((s) => [s.name.toLowerCase(), ...(s.id ? [s.id] : [])]));
-            for (const s of existing.scenarios) {
-              if (!kept.has(s.name.toLowerCase()) && !(s.id && kept.has(s.id))) {
-                sink.report("delta-drops-scenario", req.at, `MODIFIED "${req.name}" drops scenario "${s.name}"${s.id ? ` (${s.id})` : ""}; keep it or remove the requirement explicitly`);
-              }
-            }
-          }
-        }
+        report.scenarios += c.scenarios.length;
       }
     }
+    checkDelta(doc, sink, ctx.rules, { capability: delta.capability, ...(target ? { target } : {}), baseByName, checked, baselineId });
   }
-  if (deltaCount > MAX_DELTAS) proposalSink.report("change-size", { line: 1, column: 1 }, `change has ${deltaCount} deltas; OpenSpec (strict) asks to split changes above ${MAX_DELTAS}`, "warning");
+  checkChangeRules({ name: change.name, ...(change.proposal ? { proposal: change.proposal } : {}), deltas: docs }, proposalSink, ctx.rules);
 }
 
 export interface CheckOptions {

@@ -2,20 +2,13 @@ import type { DiagnosticSink } from "../spec/diagnostics.js";
 import { metadataValue, type TableBlock } from "../spec/model.js";
 import type { Position } from "../spec/markdown.js";
 import { splitCell, type Cell } from "./cells.js";
+import { appliesTo, CONSTRAINTS, jsonValue, type BaseType, type Constraint, type JsonSchema } from "./constraints.js";
 
-export type JsonSchema = { [key: string]: unknown };
+export { FORMAT_PATTERNS, type JsonSchema } from "./constraints.js";
 
-type BaseType = "string" | "integer" | "number" | "boolean" | "object" | "map" | "scalar" | "array";
 interface TypeExpr {
   base: BaseType;
   of?: TypeExpr[];
-}
-
-interface Constraint {
-  name: string;
-  args: string[];
-  code: string[];
-  at: Position;
 }
 
 interface Row {
@@ -37,35 +30,6 @@ interface Node {
 
 const COLUMNS = ["field", "type", "required", "constraints", "default", "description"] as const;
 const BASE_TYPES: readonly BaseType[] = ["string", "integer", "number", "boolean", "object", "map", "scalar", "array"];
-
-/** Named formats compile to patterns so standalone validators need no format plugin at run time. */
-export const FORMAT_PATTERNS: Record<string, string> = {
-  ipv4: "^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$",
-  "ipv4-cidr": "^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}/(3[0-2]|[12]?[0-9])$",
-  uri: "^[A-Za-z][A-Za-z0-9+.-]*://[^\\s]+$",
-  date: "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
-  "date-time": "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ][0-2][0-9]:[0-5][0-9]:[0-6][0-9](\\.[0-9]+)?([Zz]|[+-][0-2][0-9]:[0-5][0-9])$",
-  "sha256-hex": "^[0-9a-f]{64}$",
-};
-
-const APPLIES: Record<string, readonly BaseType[]> = {
-  min: ["integer", "number"],
-  max: ["integer", "number"],
-  range: ["integer", "number"],
-  "min-length": ["string"],
-  "max-length": ["string"],
-  pattern: ["string"],
-  format: ["string"],
-  "min-items": ["array"],
-  "max-items": ["array"],
-  unique: ["array"],
-  "min-properties": ["object", "map"],
-  "key-pattern": ["map"],
-  open: ["object"],
-  exclusive: ["object"],
-  "not-empty": ["string", "array", "object", "map"],
-};
-const ANY_TYPE_CONSTRAINTS = new Set(["enum", "const"]);
 
 function parseType(text: string): TypeExpr[] | string {
   const alternatives = text.split(/\s+or\s+/).map((s) => s.trim()).filter(Boolean);
@@ -120,122 +84,13 @@ function parseConstraints(cell: Cell | undefined, sink: DiagnosticSink): Constra
       continue;
     }
     const name = first.toLowerCase();
-    if (!(name in APPLIES) && !ANY_TYPE_CONSTRAINTS.has(name)) {
-      sink.report("schema-table", cell.at, `unknown constraint "${part.text.replace(/\u0000/g, "`…`")}"; known: N..M, ${[...Object.keys(APPLIES), ...ANY_TYPE_CONSTRAINTS].join(", ")}`);
+    if (!Object.hasOwn(CONSTRAINTS, name)) {
+      sink.report("schema-table", cell.at, `unknown constraint "${part.text.replace(/\u0000/g, "`…`")}"; known: N..M, ${Object.keys(CONSTRAINTS).join(", ")}`);
       continue;
     }
     out.push({ name, args: words.slice(1).map((w) => w.replace(/,$/, "")), code: part.code, at: cell.at });
   }
   return out;
-}
-
-function number(c: Constraint, sink: DiagnosticSink, index = 0): number | undefined {
-  const value = Number(c.args[index] ?? c.code[index]);
-  if (!Number.isFinite(value)) {
-    sink.report("schema-table", c.at, `constraint "${c.name}" needs a number`);
-    return undefined;
-  }
-  return value;
-}
-
-function regex(source: string | undefined, c: Constraint, sink: DiagnosticSink): string | undefined {
-  if (source === undefined) {
-    sink.report("schema-table", c.at, `constraint "${c.name}" needs a regular expression in backticks`);
-    return undefined;
-  }
-  try {
-    new RegExp(source, "u");
-    return source;
-  } catch (e) {
-    sink.report("schema-table", c.at, `invalid regular expression /${source}/: ${(e as Error).message}`);
-    return undefined;
-  }
-}
-
-function jsonValue(text: string, c: Constraint | { at: Position }, sink: DiagnosticSink, what: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    // Bare words read as strings so `enum a, b` stays natural to write.
-    if (/^[A-Za-z0-9_./:+-]+$/.test(text)) return text;
-    sink.report("schema-table", c.at, `${what} "${text}" is not a JSON value`);
-    return undefined;
-  }
-}
-
-/** A second pattern (say `format` plus `pattern`) must hold as well, not replace the first. */
-function addPattern(schema: JsonSchema, pattern: string): void {
-  if (schema.pattern === undefined) schema.pattern = pattern;
-  else schema.allOf = [...((schema.allOf as JsonSchema[] | undefined) ?? []), { pattern }];
-}
-
-/** Adds one constraint's keywords to a branch schema of the given base type. */
-function applyConstraint(schema: JsonSchema, base: BaseType, c: Constraint, sink: DiagnosticSink): void {
-  switch (c.name) {
-    case "range":
-      schema.minimum = Number(c.args[0]);
-      schema.maximum = Number(c.args[1]);
-      break;
-    case "min":
-      schema.minimum = number(c, sink);
-      break;
-    case "max":
-      schema.maximum = number(c, sink);
-      break;
-    case "min-length":
-      schema.minLength = number(c, sink);
-      break;
-    case "max-length":
-      schema.maxLength = number(c, sink);
-      break;
-    case "min-items":
-      schema.minItems = number(c, sink);
-      break;
-    case "max-items":
-      schema.maxItems = number(c, sink);
-      break;
-    case "min-properties":
-      schema.minProperties = number(c, sink);
-      break;
-    case "unique":
-      schema.uniqueItems = true;
-      break;
-    case "not-empty":
-      if (base === "string") schema.minLength = 1;
-      else if (base === "array") schema.minItems = 1;
-      else schema.minProperties = 1;
-      break;
-    case "pattern": {
-      const p = regex(c.code[0], c, sink);
-      if (p !== undefined) addPattern(schema, p);
-      break;
-    }
-    case "key-pattern": {
-      const p = regex(c.code[0], c, sink);
-      if (p !== undefined) schema.propertyNames = { pattern: p };
-      break;
-    }
-    case "format": {
-      const name = c.args[0] ?? c.code[0] ?? "";
-      const p = FORMAT_PATTERNS[name];
-      if (p === undefined) sink.report("schema-table", c.at, `unknown format "${name}"; known: ${Object.keys(FORMAT_PATTERNS).join(", ")}`);
-      else addPattern(schema, p);
-      break;
-    }
-    case "open":
-      schema.additionalProperties = true;
-      break;
-    case "exclusive": {
-      const groups = c.code.map((g) => g.split(",").map((k) => k.trim()).filter(Boolean));
-      if (groups.length !== 2 || groups.some((g) => g.length === 0)) {
-        sink.report("schema-table", c.at, "exclusive needs two key groups in backticks, e.g. exclusive `tcp,udp` `wan,lan`");
-        break;
-      }
-      const pairs = groups[0]!.flatMap((a) => groups[1]!.map((b) => ({ required: [a, b] })));
-      schema.not = { anyOf: pairs };
-      break;
-    }
-  }
 }
 
 class SchemaBuilder {
@@ -288,12 +143,9 @@ class SchemaBuilder {
     const schema: JsonSchema = branches.length === 1 ? branches[0]! : { anyOf: branches };
     if (row) {
       for (const c of row.constraints) {
-        if (c.name === "enum") schema.enum = c.code.length ? c.code.map((v) => jsonValue(v, c, this.sink, "enum value")) : c.args.map((v) => jsonValue(v, c, this.sink, "enum value"));
-        if (c.name === "const") schema.const = jsonValue(c.code[0] ?? c.args[0] ?? "", c, this.sink, "const value");
-        const applies = APPLIES[c.name];
-        if (applies && !types.some((t) => applies.includes(t.base) || (t.base === "scalar" && (applies.includes("string") || applies.includes("number"))))) {
-          this.sink.report("schema-table", c.at, `constraint "${c.name}" does not apply to type ${typeText(types)}`);
-        }
+        const keyword = CONSTRAINTS[c.name]!;
+        if (!keyword.applies) keyword.apply(schema, c, this.sink, undefined);
+        else if (!types.some((t) => appliesTo(keyword, t.base))) this.sink.report("schema-table", c.at, `constraint "${c.name}" does not apply to type ${typeText(types)}`);
       }
       if (row.description) schema.description = row.description;
       if (row.defaultValue !== undefined) schema.default = row.defaultValue;
@@ -349,8 +201,8 @@ class SchemaBuilder {
         schema = { type: type.base };
     }
     for (const c of row?.constraints ?? []) {
-      const applies = APPLIES[c.name];
-      if (applies?.includes(type.base) || (type.base === "scalar" && applies?.some((b) => b === "string" || b === "number"))) applyConstraint(schema, type.base, c, this.sink);
+      const keyword = CONSTRAINTS[c.name]!;
+      if (appliesTo(keyword, type.base)) keyword.apply(schema, c, this.sink, type.base);
     }
     return schema;
   }

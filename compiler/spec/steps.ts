@@ -1,12 +1,19 @@
 import { STEP_KEYWORDS, type Scenario, type Step, type StepKeyword } from "./model.js";
-import type { DiagnosticSink } from "./diagnostics.js";
+import type { Report } from "./rules/types.js";
 
 const STEP_LINE = /^\*\*([A-Za-z]+)\*\*:?\s*(.*)$/s;
 
-/** Parses the scenario's bullet list into steps and reports every deviation from GIVEN/WHEN/THEN order. */
-export function readSteps(scenario: Scenario, sink: DiagnosticSink): Step[] {
+const silent: Report = () => {};
+
+/**
+ * Parses the scenario's bullet list into steps; with `report` (the scenario-steps
+ * rule) also reports every deviation from GIVEN/WHEN/THEN order. The model builder
+ * and the rule share this one reading, so the steps the catalogue lists are the ones
+ * the rule judged.
+ */
+export function readSteps(scenario: Scenario, report: Report = silent): Step[] {
   if (!scenario.stepItems) {
-    sink.report("scenario-steps", scenario.at, `scenario "${scenario.name}" has no step list (- **WHEN** ... / - **THEN** ...)`);
+    report(scenario.at, `scenario "${scenario.name}" has no step list (- **WHEN** ... / - **THEN** ...)`);
     return [];
   }
   const steps: Step[] = [];
@@ -16,44 +23,44 @@ export function readSteps(scenario: Scenario, sink: DiagnosticSink): Step[] {
     if (!m || !keyword || !(STEP_KEYWORDS as readonly string[]).includes(keyword)) {
       const meant = keyword ? closestKeyword(keyword) : undefined;
       const hint = meant ? (meant === keyword!.toUpperCase() ? ` (write **${meant}** in capitals)` : ` (did you mean **${meant}**?)`) : "";
-      sink.report("scenario-steps", at, `step must start with **GIVEN**, **WHEN**, **THEN**, **AND** or **BUT**${hint}: "${raw.slice(0, 60)}"`);
+      report(at, `step must start with **GIVEN**, **WHEN**, **THEN**, **AND** or **BUT**${hint}: "${raw.slice(0, 60)}"`);
       // Read it as the keyword it was meant to be, so one typo is one finding (no "no WHEN step" on top).
       if (meant) steps.push({ keyword: meant, text: m![2]!.replace(/\s+/g, " ").trim(), at });
       continue;
     }
     const text = m[2]!.replace(/\s+/g, " ").trim();
-    if (!text) sink.report("scenario-steps", at, `${keyword} step has no text`);
+    if (!text) report(at, `${keyword} step has no text`);
     steps.push({ keyword: keyword as StepKeyword, text, at });
   }
-  checkOrder(scenario, steps, sink);
+  checkOrder(scenario, steps, report);
   return steps;
 }
 
-function checkOrder(scenario: Scenario, steps: readonly Step[], sink: DiagnosticSink): void {
+function checkOrder(scenario: Scenario, steps: readonly Step[], report: Report): void {
   let phase: "start" | "given" | "when" | "then" = "start";
   for (const step of steps) {
     switch (step.keyword) {
       case "GIVEN":
-        if (phase === "when" || phase === "then") sink.report("scenario-steps", step.at, "GIVEN must come before the first WHEN");
+        if (phase === "when" || phase === "then") report(step.at, "GIVEN must come before the first WHEN");
         else phase = "given";
         break;
       case "WHEN":
-        if (phase === "then") sink.report("scenario-steps", step.at, "WHEN after THEN: split this into two scenarios");
+        if (phase === "then") report(step.at, "WHEN after THEN: split this into two scenarios");
         phase = "when";
         break;
       case "THEN":
-        if (phase !== "when" && phase !== "then") sink.report("scenario-steps", step.at, "THEN must follow a WHEN");
+        if (phase !== "when" && phase !== "then") report(step.at, "THEN must follow a WHEN");
         phase = "then";
         break;
       case "AND":
       case "BUT":
-        if (phase === "start") sink.report("scenario-steps", step.at, `${step.keyword} cannot be the first step`);
+        if (phase === "start") report(step.at, `${step.keyword} cannot be the first step`);
         break;
     }
   }
   if (steps.length > 0) {
-    if (!steps.some((s) => s.keyword === "WHEN")) sink.report("scenario-steps", scenario.at, `scenario "${scenario.name}" has no WHEN step`);
-    if (!steps.some((s) => s.keyword === "THEN")) sink.report("scenario-steps", scenario.at, `scenario "${scenario.name}" has no THEN step`);
+    if (!steps.some((s) => s.keyword === "WHEN")) report(scenario.at, `scenario "${scenario.name}" has no WHEN step`);
+    if (!steps.some((s) => s.keyword === "THEN")) report(scenario.at, `scenario "${scenario.name}" has no THEN step`);
   }
 }
 

@@ -1,0 +1,10 @@
+import type { Rule } from "./types.js";
+
+export const rule: Rule = {
+  id: "os-requirements-missing",
+  set: "openspec",
+  severity: "error",
+  openspecLevel: "ERROR",
+  doc: "the spec has a Requirements section (OpenSpec stops reading the file here)",
+  check: { elsewhere: "compiler/openspec/validate-spec.ts" },
+};
