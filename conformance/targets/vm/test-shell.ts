@@ -8,22 +8,26 @@ import { sleep, type ExecOptions, type ExecResult } from "../driver.js";
  * of a power-on; `newBoot()` marks a reset so a command still waiting for the old
  * boot fails at once instead of timing out.
  */
+/** what twin/rootfs/usr/lib/atomicnix/twin/test-shell prints on hvc0 when it starts */
+const BANNER = "twin-test-shell: ready";
+
 export class TestShell {
   private socket: Socket | undefined;
   private buffer = "";
   private generation = 0;
+  /**
+   * The shell's banner arrived since this boot began. Nothing is written before it:
+   * lines sent while no shell reads hvc0 pile up in the guest's tty, whose 4 KiB line
+   * buffer then drops input (the arm64 first boot takes ~100 s to the shell).
+   */
+  private started = false;
+  private tail = "";
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly path: string,
     /** false once QEMU has exited: no answer can come */
     private readonly alive: () => boolean,
-    /**
-     * whether the guest has hvc0 open (QMP VSERPORT_CHANGE): lines written before
-     * that pile up in QEMU and then flood the guest's tty, whose 4 KiB line buffer
-     * drops input, so the driver probes only an open port
-     */
-    private readonly portOpen: () => boolean,
     private readonly context: () => string,
   ) {}
 
@@ -38,14 +42,19 @@ export class TestShell {
         c.once("error", () => resolve(undefined));
       });
       if (this.socket) {
-        this.socket.on("data", (d: Buffer) => (this.buffer += d.toString("utf8")));
+        this.socket.on("data", (d: Buffer) => {
+          const text = d.toString("utf8");
+          this.buffer += text;
+          this.tail = (this.tail + text).slice(-200);
+          if (this.tail.includes(BANNER)) this.started = true;
+        });
         this.socket.on("error", () => undefined);
       } else await sleep(200);
     }
     if (!this.socket) throw new Error(`virtio console socket ${this.path} never appeared`);
-    // the shell prints a banner when it starts; probe until it answers
+    // after the banner, probe until the shell answers
     while (Date.now() < deadline && this.alive()) {
-      if (!this.portOpen()) {
+      if (!this.started) {
         await sleep(200);
         continue;
       }
@@ -58,6 +67,8 @@ export class TestShell {
   /** The guest reset: what runs now belongs to a boot that is gone. */
   newBoot(): void {
     this.generation++;
+    this.started = false;
+    this.tail = "";
   }
 
   /** Writes a line to the shell without waiting for anything (e.g. `systemctl reboot`). */

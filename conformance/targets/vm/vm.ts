@@ -52,8 +52,6 @@ const MiB = 1024 * 1024;
 const BOOT_A_OFFSET = 16 * MiB;
 /** the WAN address where wanServices appear to the guest (QEMU user networking) */
 export const WAN_SERVICE_ADDRESS = "10.0.2.100";
-/** QEMU's id of the test shell's virtconsole port (QMP VSERPORT_CHANGE names it) */
-const SHELL_PORT = "testshell";
 
 /** How one boot ended, from QEMU's own events (QMP), not from the test's intent. */
 export type BootEnd = "running" | "guest-reset" | "guest-poweroff" | "watchdog-reset" | "power-cut" | "exited";
@@ -90,7 +88,6 @@ export class VmTarget extends TargetBase {
   /** a boot that began by a reset and that no powerOn has followed yet */
   private unclaimed: BootRecord | undefined;
   private qemuStderr = "";
-  private shellPortOpen = false;
   readonly boots: BootRecord[] = [];
 
   constructor(private readonly options: VmOptions) {
@@ -203,7 +200,7 @@ export class VmTarget extends TargetBase {
       "-serial", `file:${serial}`,
       "-qmp", `unix:${qmpSock},server=on,wait=off`,
       ...diskArgs(this.disk),
-      "-device", "virtio-serial", "-chardev", `socket,id=shell,path=${sock},server=on,wait=off`, "-device", `virtconsole,chardev=shell,id=${SHELL_PORT}`,
+      "-device", "virtio-serial", "-chardev", `socket,id=shell,path=${sock},server=on,wait=off`, "-device", "virtconsole,chardev=shell",
       "-device", "i6300esb", "-action", "watchdog=reset",
       ...this.networkArgs(),
       ...(this.options.share ? ["-virtfs", `local,path=${this.options.share},mount_tag=host,security_model=none,readonly=on`] : []),
@@ -213,8 +210,7 @@ export class VmTarget extends TargetBase {
     this.exited = new Promise((r) => child.on("exit", () => r()));
     void this.exited.then(() => this.onExit());
     const record = this.beginBoot(Date.now(), { file: serial, start: 0 });
-    this.shellPortOpen = false;
-    this.shell = new TestShell(sock, () => this.qemu !== undefined, () => this.shellPortOpen, () => `${this.current?.n} (${this.current?.end})`);
+    this.shell = new TestShell(sock, () => this.qemu !== undefined, () => `${this.current?.n} (${this.current?.end})`);
     this.options.log?.(`boot ${n}: power on`);
     void QmpClient.connect(qmpSock, 20_000).then(
       (qmp) => {
@@ -236,9 +232,7 @@ export class VmTarget extends TargetBase {
     const record = this.current;
     if (!record) return;
     record.events.push(e);
-    if (e.event === "VSERPORT_CHANGE" && e.data?.id === SHELL_PORT) this.shellPortOpen = e.data.open === true;
     if (e.event !== "RESET") return;
-    this.shellPortOpen = false;
     const console = { file: record.console.file, start: this.consoleSize(record.console.file) };
     // U-Boot resets the machine itself when every slot is at zero, before it boots
     // any: that is part of the same boot, not a boot of its own
