@@ -27,6 +27,7 @@ export type ScenarioId =
   | "boot.mark-good.reboots"
   | "boot.no-fallback.unprovisioned"
   | "boot.rollback.health-failure"
+  | "boot.rollback.kernel-panic"
   | "boot.rollback.board"
   | "boot.power-cut.mid-install"
   | "boot.script.cmdline"
@@ -749,6 +750,14 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/boot-rollback/spec.md:98"
   },
+  "boot.rollback.kernel-panic": {
+    "title": "A kernel that panics rolls back to A",
+    "requirement": "boot.rollback",
+    "capability": "boot-rollback",
+    "level": "device",
+    "status": "implemented",
+    "source": "specs/boot-rollback/spec.md:108"
+  },
   "boot.rollback.board": {
     "title": "Corrupted rootfs-b on the board",
     "requirement": "boot.rollback",
@@ -756,7 +765,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "level": "hardware",
     "status": "implemented",
     "planStep": "7.3",
-    "source": "specs/boot-rollback/spec.md:108"
+    "source": "specs/boot-rollback/spec.md:118"
   },
   "boot.power-cut.mid-install": {
     "title": "Crash while writing rootfs-b",
@@ -764,7 +773,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:126"
+    "source": "specs/boot-rollback/spec.md:136"
   },
   "boot.script.cmdline": {
     "title": "Command line names the selected slot",
@@ -772,7 +781,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:146"
+    "source": "specs/boot-rollback/spec.md:156"
   },
   "boot.script.console": {
     "title": "U-Boot runs the slot's boot.scr",
@@ -780,7 +789,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:155"
+    "source": "specs/boot-rollback/spec.md:165"
   },
   "boot.script.u-boot-run": {
     "title": "boot.scr runs in a real U-Boot",
@@ -788,7 +797,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "artifact",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:164"
+    "source": "specs/boot-rollback/spec.md:174"
   },
   "boot.fw-env.config": {
     "title": "fw_env.config addresses the SPI env",
@@ -796,7 +805,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "artifact",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:181"
+    "source": "specs/boot-rollback/spec.md:191"
   },
   "boot.env-seed.blank": {
     "title": "Blank environment gets seeded",
@@ -804,7 +813,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:198"
+    "source": "specs/boot-rollback/spec.md:208"
   },
   "boot.env-seed.power-loss": {
     "title": "Power loss while the environment is written",
@@ -812,7 +821,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "hardware",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:207"
+    "source": "specs/boot-rollback/spec.md:217"
   },
   "boot.lifecycle-log.rollback": {
     "title": "Rollback is logged",
@@ -820,7 +829,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "device",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:224"
+    "source": "specs/boot-rollback/spec.md:234"
   },
   "boot.usb-recovery.ums": {
     "title": "Reset button exposes the eMMC",
@@ -828,7 +837,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "boot-rollback",
     "level": "hardware",
     "status": "implemented",
-    "source": "specs/boot-rollback/spec.md:240"
+    "source": "specs/boot-rollback/spec.md:250"
   },
   "console.bind.custom-subnet": {
     "title": "Console follows a custom subnet",

@@ -81,3 +81,24 @@ export function unhealthyRootfs(build: TwinBuild, out: string): string {
   }
   return out;
 }
+
+/**
+ * The twin's boot image with an initrd that cannot start any init: its only file is
+ * a non-executable `/init`, so the kernel fails /init and then `init=` and panics
+ * before userspace (`panic=10` from boot.cmd resets the machine). What a bundle with a
+ * broken kernel or initrd does to a board, without touching the kernel.
+ */
+export function panickingBoot(build: TwinBuild, out: string): string {
+  const work = mkdtempSync(join(out + ".d-"));
+  try {
+    const tree = join(work, "tree");
+    mkdirSync(tree);
+    writeFileSync(join(tree, "init"), "not an executable\n", { mode: 0o644 });
+    execFileSync("sh", ["-c", `cd ${tree} && echo init | cpio -o -H newc --quiet > ${join(work, "initrd")}`]);
+    copyFileSync(build.bootVfat!, out);
+    execFileSync("mcopy", ["-o", "-i", out, join(work, "initrd"), "::/initrd"]);
+    return out;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -12,7 +12,7 @@ import { sleep } from "../../conformance/targets/driver.js";
 import { ubootCycles } from "../../conformance/targets/vm/uboot-console.js";
 import { VmTarget, WAN_SERVICE_ADDRESS, type BootRecord } from "../../conformance/targets/vm/vm.js";
 import { locateTwin, type TwinBuild } from "../../twin/locate.js";
-import { certs, place, plainBundle, sharedBundle, unhealthyRootfs } from "./vm-bundles.js";
+import { certs, panickingBoot, place, plainBundle, sharedBundle, unhealthyRootfs } from "./vm-bundles.js";
 import { sshConformanceRun, sshTargetDriver, type SshRig } from "./vm-ssh.js";
 
 /**
@@ -491,6 +491,38 @@ scenario("verify.trial-failure.reboot", SLOW, async ({ context }) => {
     expect(reset! - verdict!, `boot ${boot.n}: the reset follows the failure`).toBeGreaterThan(-5_000);
   }
   expect(boots.slice(0, 3).map((b) => b.leftBefore), "each next boot shows slot B's counter one lower").toEqual([3, 2, 1]);
+});
+
+// ---- an installed kernel that panics before userspace: U-Boot falls back by itself
+
+scenario("boot.rollback.kernel-panic", SLOW, async ({ context }) => {
+  const l = await device(context);
+  const { vm, build, share } = l;
+  expect(vm.current!.slot).toBe("A");
+  await vm.waitUntil("systemctl is-active -q multi-user.target && [ \"$(systemctl show -P ActiveState os-verification.service)\" != activating ]", "os-verification of slot A", 300_000);
+  expect((await raucStatus(vm)).slots["boot.0"]!.boot_status, "slot A committed").toBe("good");
+  const boot = panickingBoot(build, join(l.scratch, "panicking-boot.vfat"));
+  sharedBundle(join(share, "panic.raucb"), { boot, rootfs: build.rootfs!, version: "25.11.4.twin", certs: certs(build, "dev") });
+  await mountShare(vm);
+  const r = await vm.exec("rauc install /mnt/host/panic.raucb", { timeoutMs: 600_000 });
+  expect(r.code, r.stderr).toBe(0);
+  await vm.reboot("uboot");
+  const failed: BootRecord[] = [];
+  while (vm.current!.slot === "B" && failed.length < 4) {
+    const ended = await vm.waitForOff(180_000);
+    failed.push(ended);
+    await vm.powerOn("uboot");
+  }
+  expect(failed.map((b) => [b.slot, b.leftBefore, b.end]), "U-Boot's lines for the boots after the install").toEqual([["B", 3, "guest-reset"], ["B", 2, "guest-reset"], ["B", 1, "guest-reset"]]);
+  for (const b of failed) {
+    const cycle = ubootCycles(vm.consoleLog(b)).find((c) => c.slot)!;
+    expect(cycle.panic, `boot ${b.n}: a kernel panic\n${cycle.text.slice(-1500)}`).toBeDefined();
+    expect(/^\[\s*\d+\.\d+\] systemd\[1\]/m.test(cycle.text), `boot ${b.n}: no userspace ran`).toBe(false);
+  }
+  expect(vm.current!.slot, "the boot after three failed ones").toBe("A");
+  await vm.waitForShell();
+  await vm.waitUntil("systemctl is-active -q multi-user.target", "multi-user.target on slot A", 300_000);
+  expect(await vm.succeed("fw_printenv BOOT_B_LEFT")).toBe("BOOT_B_LEFT=0\n");
 });
 
 /**

@@ -74,8 +74,8 @@ export interface BootRecord {
   multiUserMs?: number;
   end: BootEnd;
   events: QmpEvent[];
-  /** where this boot's serial console is: the power-on's log file from this offset */
-  console: { file: string; start: number };
+  /** where this boot's serial console is: the power-on's log file from `start` (to `end` once the boot was reset) */
+  console: { file: string; start: number; end?: number };
 }
 
 export class VmTarget extends TargetBase {
@@ -241,6 +241,7 @@ export class VmTarget extends TargetBase {
       return;
     }
     record.end = record.events.some((x) => x.event === "WATCHDOG") ? "watchdog-reset" : "guest-reset";
+    record.console.end = console.start;
     this.options.log?.(`boot ${record.n}: ended (${record.end})`);
     this.shell?.newBoot();
     this.unclaimed = this.beginBoot(e.at, console);
@@ -309,7 +310,7 @@ export class VmTarget extends TargetBase {
   consoleLog(record: BootRecord | undefined = this.current): string {
     if (!record) return "";
     try {
-      return readFileSync(record.console.file).subarray(record.console.start).toString("utf8");
+      return readFileSync(record.console.file).subarray(record.console.start, record.console.end).toString("utf8");
     } catch {
       return "";
     }
@@ -332,8 +333,14 @@ export class VmTarget extends TargetBase {
     return record;
   }
 
+  /** Waits until the test shell of the boot running now answers (after powerOn("uboot")). */
+  async waitForShell(): Promise<void> {
+    if (!this.shell) throw new Error("VM is not running");
+    await this.shell.ready(300_000);
+  }
+
   /** Orderly reboot: the guest reboots, U-Boot runs again; follows the new boot to `wait`. */
-  async reboot(wait: "multi-user" | "shell" = "multi-user"): Promise<void> {
+  async reboot(wait: "multi-user" | "shell" | "uboot" = "multi-user"): Promise<void> {
     this.shell?.send("systemctl reboot");
     await this.waitForOff(120_000);
     await this.powerOn(wait);
