@@ -204,32 +204,29 @@ export function getAttr(node: NixNode | undefined, path: readonly string[]): Nix
 
 /** A node's operands, each with the attribute name (or `[i]` list index) that leads to it. */
 function children(n: NixNode): [NixNode, string?][] {
-  const plain = (xs: (NixNode | undefined)[]): [NixNode][] => xs.flatMap((x) => (x ? [[x] as [NixNode]] : []));
-  switch (n.k) {
-    case "select":
-      return plain([n.e, n.def]);
-    case "attrs":
-    case "let":
-      return [...n.attrs.map((b): [NixNode, string] => [b.value, b.name]), ...plain(n.inherits.map((i) => i.from)), ...plain([n.k === "let" ? n.body : undefined])];
-    case "list":
-      return n.items.map((x, i) => [x, `[${i}]`]);
-    case "lambda":
-      return plain([...(n.formals ?? []).map((f) => f.def), n.body]);
-    case "call":
-      // mkMerge [ a b ] defines each item at the same attribute path.
-      return plain([n.fn, ...n.args.flatMap((a) => (calleeIs(n.fn, "mkMerge") && a.k === "list" ? a.items : [a]))]);
-    case "concat":
-      return plain(n.parts);
-    case "op":
-      return plain(n.args);
-    default:
-      return [];
-  }
+  if (n.k === "attrs" || n.k === "let") return [...n.attrs.map((b): [NixNode, string] => [b.value, b.name]), ...operands([...n.inherits.map((i) => i.from), n.k === "let" ? n.body : undefined])];
+  if (n.k === "list") return n.items.map((x, i) => [x, `[${i}]`]);
+  // mkMerge [ a b ] defines each item at the same attribute path.
+  if (n.k === "call") return operands([n.fn, ...n.args.flatMap((a) => (calleeName(n.fn) === "mkMerge" && a.k === "list" ? a.items : [a]))]);
+  if (n.k === "lambda") return operands([...(n.formals ?? []).map((f) => f.def), n.body]);
+  return operands(n.k === "select" ? [n.e, n.def] : n.k === "concat" ? n.parts : n.k === "op" ? n.args : []);
 }
-const calleeIs = (fn: NixNode, name: string): boolean => fn.k === "select" && fn.path.at(-1) === name;
+const operands = (xs: (NixNode | undefined)[]): [NixNode][] => xs.flatMap((x) => (x ? [[x] as [NixNode]] : []));
+
+/** `lib.mkForce` -> "mkForce", `mkIf` -> "mkIf", `lib.kernel.yes` -> "yes". */
+export function calleeName(fn: NixNode): string | undefined {
+  return fn.k === "var" ? fn.name : fn.k === "select" ? fn.path.at(-1) : undefined;
+}
 
 /** Visits every node depth-first with the attribute path that leads to it (list items as `[i]`). */
 export function walk(node: NixNode, visit: (n: NixNode, path: readonly string[]) => void, path: string[] = []): void {
   visit(node, path);
   for (const [child, name] of children(node)) walk(child, visit, name === undefined ? path : [...path, name]);
+}
+
+/** Whether any node below (and including) `node` satisfies `test`. */
+export function some(node: NixNode | undefined, test: (n: NixNode, path: readonly string[]) => boolean): boolean {
+  let hit = false;
+  if (node) walk(node, (n, p) => (hit ||= test(n, p)));
+  return hit;
 }

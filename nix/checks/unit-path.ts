@@ -1,4 +1,4 @@
-import { unitExecs } from "./unit-exec.js";
+import { unitExecs } from "./commands.js";
 import type { Finding } from "./repo.js";
 
 /** NixOS's system path (environment.systemPackages) and Debian's, where the twin's tools live. */
