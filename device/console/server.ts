@@ -7,10 +7,10 @@ import { GENERATE_FIELDS, buildConfigToml, fieldForPath, type FieldErrors, type 
 import { renderPage, type PageModel } from "./page.js";
 import { addressInCidrs, readConsoleLan, type ConsoleLan } from "./settings.js";
 import { CONSOLE_NAMESPACE, verifySshSig } from "./sshsig.js";
-import { acceptedSignatures, adminKeys, consolePaths, forgetSignature, isProvisioned, recordSignature, storedConfig, type ConsolePaths } from "./state.js";
+import { acceptedSignatures, adminKeys, consolePaths, forgetSignature, isProvisioned, recordSignature, storedConfig } from "./state.js";
 
 /** The shapes of device/provisioning (config.ts, import.ts), taken by injection so the HTTP layer has one job. */
-export interface Issue {
+interface Issue {
   path: string;
   message: string;
   line?: number;
@@ -401,5 +401,3 @@ export function startConsole(opts: ConsoleOptions & { host: string; port: number
     });
   });
 }
-
-export type { ConsolePaths };

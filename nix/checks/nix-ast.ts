@@ -24,8 +24,8 @@ export type NixNode =
   /** a binary operator, `!`, `?`, `if`, `with` or `assert`, operands in source order */
   | { k: "op"; op: string; args: NixNode[] };
 /** A binding; a `${...}` name reads as the string "${...}". */
-export type NixBinding = { name: string; value: NixNode };
-export type NixInherit = { from?: NixNode; names: string[] };
+type NixBinding = { name: string; value: NixNode };
+type NixInherit = { from?: NixNode; names: string[] };
 
 export class NixSyntaxError extends Error {
   constructor(readonly file: string, readonly line: number | undefined, readonly column: number | undefined, readonly detail: string) {
@@ -68,7 +68,7 @@ function tokenize(src: string, file: string): Tok[] {
 }
 
 /** Reads the text printed by `nix-instantiate --parse` back into a syntax tree. */
-export function readNormalised(text: string, file = "<nix>"): NixNode {
+function readNormalised(text: string, file = "<nix>"): NixNode {
   const toks = tokenize(text, file);
   let pos = 0;
   const is = (t: Tok["t"], v?: string, o = 0): boolean => toks[pos + o]?.t === t && (v === undefined || toks[pos + o]!.v === v);
