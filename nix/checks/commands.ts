@@ -9,11 +9,7 @@ import { environmentOf, parseUnit } from "../../conformance/targets/artifacts/un
  * `exec` skipped; `"${args[@]}"` expands an `args=(...)` array of the same text.
  * Quoting is handled as far as our scripts use it (no heredocs, no eval).
  */
-export interface Command {
-  line: number;
-  /** the command and its arguments, quotes removed */
-  argv: string[];
-}
+export type Command = { line: number; /** the command and its arguments, quotes removed */ argv: string[] };
 
 const WRAPPERS = new Set(["exec", "command", "time", "nice", "env", "sudo", "then", "do", "else", "elif", "if", "while", "until", "!", "{"]);
 
@@ -44,8 +40,8 @@ function stripComment(line: string): string {
 /** The program a command runs: `bash X.sh` and `sh X.sh` name the script. */
 export function program(cmd: Command): { name: string; args: string[] } {
   const [first, ...rest] = cmd.argv;
-  if ((first === "bash" || first === "sh") && rest.length && !rest[0]!.startsWith("-")) return { name: rest[0]!, args: rest.slice(1) };
-  return { name: first!, args: rest };
+  const script = (first === "bash" || first === "sh") && rest.length && !rest[0]!.startsWith("-");
+  return script ? { name: rest[0]!, args: rest.slice(1) } : { name: first!, args: rest };
 }
 
 /** One program an Exec line of a unit file runs: `program` is `node` for `/usr/bin/env node ...`, else argv[0]; `viaPath` when found through PATH (`env X` or a bare name). */

@@ -27,6 +27,7 @@ export type NixNode =
 type NixBinding = { name: string; value: NixNode };
 type NixInherit = { from?: NixNode; names: string[] };
 
+/** A syntax error as Nix reports it, at file:line:column when Nix names a position. */
 export class NixSyntaxError extends Error {
   constructor(readonly file: string, readonly line: number | undefined, readonly column: number | undefined, readonly detail: string) {
     super(`${file}${line !== undefined ? `:${line}${column !== undefined ? `:${column}` : ""}` : ""}: ${detail}`);
@@ -42,10 +43,6 @@ export function nixParseText(file: string): string {
   const text = r.stderr.split("\n").filter((l) => !l.startsWith("warning:")).join("\n");
   const at = /at (.+?):(\d+):(\d+):/.exec(text);
   throw new NixSyntaxError(file, at ? Number(at[2]) : undefined, at ? Number(at[3]) : undefined, /error: (.*)/.exec(text)?.[1]?.trim() ?? text.trim());
-}
-
-export function parseNixFile(file: string): NixNode {
-  return readNormalised(nixParseText(file), file);
 }
 
 type Tok = { t: "id" | "num" | "str" | "path" | "p" | "dyn" | "dynend"; v: string };
@@ -68,7 +65,7 @@ function tokenize(src: string, file: string): Tok[] {
 }
 
 /** Reads the text printed by `nix-instantiate --parse` back into a syntax tree. */
-function readNormalised(text: string, file = "<nix>"): NixNode {
+export function readNormalised(text: string, file = "<nix>"): NixNode {
   const toks = tokenize(text, file);
   let pos = 0;
   const is = (t: Tok["t"], v?: string, o = 0): boolean => toks[pos + o]?.t === t && (v === undefined || toks[pos + o]!.v === v);
@@ -145,8 +142,8 @@ function readNormalised(text: string, file = "<nix>"): NixNode {
     const t = toks[pos] ?? fail("unexpected end of input");
     if (t.t === "num") return eat(), { k: "num", v: Number(t.v) };
     if (t.t === "str" || t.t === "path") return eat(), { k: t.t, v: t.v };
+    // A function is always printed in parentheses, so here `{` opens a set.
     const rec = id("rec") && p("{", 1) && eat();
-    if (!rec && lambdaAhead()) return lambda();
     if (!rec && t.t === "id") return eat(), { k: "var", name: t.v };
     if (p("{") && eat()) {
       const b = bindings(() => p("}"));

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { calleeName, getAttr, parseNixFile, some, walk, type NixNode } from "./nix-ast.js";
+import { calleeName, getAttr, nixParseText, readNormalised, some, walk, type NixNode } from "./nix-ast.js";
 
 /**
  * The repository's Nix files as syntax trees, and what the checks share: the
@@ -25,7 +25,7 @@ export class NixRepo {
     return resolve(this.root, rel);
   }
   parse(rel: string): NixNode {
-    const n = this.cache.get(rel) ?? parseNixFile(this.abs(rel));
+    const n = this.cache.get(rel) ?? readNormalised(nixParseText(this.abs(rel)), this.abs(rel));
     return this.cache.set(rel, n), n;
   }
   /** A scenario's steps from generated/catalogue.json: checks take their expected values from the spec. */
