@@ -34,7 +34,7 @@ export interface CollectedBinding {
   test: string;
 }
 
-export function testName(id: string, title: string): string {
+function testName(id: string, title: string): string {
   return `${id}: ${title}`;
 }
 

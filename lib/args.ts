@@ -23,7 +23,7 @@ export function printJson(value: unknown): void {
 }
 
 /** One CLI command: its argv after the command name in, its exit code out. */
-export type Command = (argv: string[]) => Promise<number>;
+type Command = (argv: string[]) => Promise<number>;
 
 /** A command as the dispatcher lists it: the help line, and a lazy import so one command never loads another's part. */
 export interface CommandEntry {

@@ -7,7 +7,7 @@
  * order are kept. Anything else is an error naming the line.
  */
 
-export interface IniSection {
+interface IniSection {
   name: string;
   entries: [key: string, value: string][];
 }

@@ -37,7 +37,7 @@ function read(path: string): string | undefined {
 }
 
 /** The whole disk a MAJ:MIN belongs to (itself when it is a disk), from /sys/dev/block. */
-export function diskOfDev(dev: string): string | undefined {
+function diskOfDev(dev: string): string | undefined {
   const link = `/sys/dev/block/${dev}`;
   if (!existsSync(link)) return undefined;
   const real = realpathSync(link);

@@ -5,7 +5,7 @@ import { closeSync, openSync, readSync } from "node:fs";
  * GPT), so `atomicnix flash` can say what it wrote: the raw region before the first
  * partition (U-Boot on a Rock64 image) and each partition by name, offset and size.
  */
-export interface Partition {
+interface Partition {
   index: number;
   name: string;
   startBytes: number;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command: type-check, import-layer lint (Biome), spec checks, generated/ drift, the host test suite,
+# The test command: type-check, import-layer lint (Biome), unused files and exports (knip), spec checks, generated/ drift, the host test suite,
 # the twin device suites (container and VM), all recorded as evidence, then the
 # conformance gate in --require-bound mode: it passes only when every implemented
 # scenario passed at this commit, from a clean tree, on a target that proves its
@@ -17,6 +17,7 @@ step() {
 }
 step npx tsc --noEmit
 step npm run lint
+step npm run knip
 step npx atomicnix spec check
 step npx atomicnix spec compile --check
 step npx vitest run

@@ -28,7 +28,7 @@ function scenarioKeys(req: Requirement): { name: string; id?: string }[] {
   });
 }
 
-export function placeholderPurpose(change: string): string {
+function placeholderPurpose(change: string): string {
   return `TBD - created by archiving change ${change}. Update Purpose after archive.`;
 }
 

@@ -14,7 +14,7 @@ import { inLastCommit } from "./git-history.js";
 import { IdIndex, type Loc } from "./id-index.js";
 import type { OpenSpecItem } from "../openspec/validate-root.js";
 
-export interface Step {
+interface Step {
   keyword: string;
   text: string;
 }

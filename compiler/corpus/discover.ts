@@ -7,7 +7,7 @@ import type { OpenSpecRoot } from "../openspec/validate-root.js";
 
 export type Layout = "atomicnix" | "openspec";
 
-export interface SourceFile {
+interface SourceFile {
   /** absolute path */
   path: string;
   /** path as shown to the user */
@@ -66,7 +66,7 @@ function readIfExists(path: string): SourceFile | undefined {
  * Finds the spec root under PATH: a folder holding `openspec/`, an OpenSpec root
  * itself (`specs/` inside), or our layout (capability folders directly inside).
  */
-export function resolveRoot(path: string): { root: string; layout: Layout } {
+function resolveRoot(path: string): { root: string; layout: Layout } {
   const abs = resolve(path);
   if (!isDir(abs)) throw new UsageError(`${path}: not a directory`);
   if (isDir(join(abs, "openspec", "specs")) || isDir(join(abs, "openspec", "changes"))) return { root: join(abs, "openspec"), layout: "openspec" };

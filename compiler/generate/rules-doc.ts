@@ -8,8 +8,8 @@ import { rulesTable } from "../spec/rule-catalogue.js";
  * compile` writes it from compiler/spec/rules/ and `spec compile --check` fails when
  * the file says something else.
  */
-export const TABLE_START = "<!-- rules-table:start (generated from compiler/spec/rules/ by `spec compile`; `spec compile --check` fails when it drifts) -->";
-export const TABLE_END = "<!-- rules-table:end -->";
+const TABLE_START = "<!-- rules-table:start (generated from compiler/spec/rules/ by `spec compile`; `spec compile --check` fails when it drifts) -->";
+const TABLE_END = "<!-- rules-table:end -->";
 const START_LINE = /^<!-- rules-table:start\b.*-->$/m;
 
 /** The default docs file: docs/spec-format.md beside the specs folder (the repository's own layout). */
@@ -22,7 +22,7 @@ export class RulesDocError extends Error {}
 const lineOf = (text: string, index: number) => text.slice(0, index).split("\n").length;
 
 /** `text` with the region between the markers replaced by the current table (and the start comment's wording). */
-export function withRulesTable(text: string, file: string): string {
+function withRulesTable(text: string, file: string): string {
   const start = START_LINE.exec(text);
   if (!start) throw new RulesDocError(`${file}:1: no "<!-- rules-table:start -->" line to write the rules table after`);
   const from = start.index + start[0].length;

@@ -20,7 +20,7 @@ export function foldName(name: string): string {
   return normalizeName(name).toLowerCase().replace(/\s+/g, " ");
 }
 
-export const REQUIREMENT_HEADER = /^###\s*Requirement:\s*(.+)\s*$/i;
+const REQUIREMENT_HEADER = /^###\s*Requirement:\s*(.+)\s*$/i;
 const TOP_HEADER = /^##\s+/;
 
 /** Splits lines[from, to) into requirement blocks; `skipped` receives other `###` headers. */

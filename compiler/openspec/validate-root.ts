@@ -29,7 +29,7 @@ function message(e: unknown): string {
 }
 
 /** Active change folders: every directory under changes/ but archive/ and dot folders. */
-export function activeChangeIds(changesDir: string): string[] {
+function activeChangeIds(changesDir: string): string[] {
   try {
     return readdirSync(changesDir, { withFileTypes: true })
       .filter((e) => e.isDirectory() && e.name !== "archive" && !e.name.startsWith("."))

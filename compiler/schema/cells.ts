@@ -1,5 +1,4 @@
-import type { RootContent, Table, TableCell } from "mdast";
-import { nodeText, sourceOf, startOf, type Position } from "../spec/markdown.js";
+import type { Position } from "../spec/markdown.js";
 
 export interface Cell {
   /** markdown as written, without the surrounding pipes */
@@ -13,34 +12,6 @@ export interface ParsedTable {
   headers: string[];
   rows: Cell[][];
   at: Position;
-}
-
-/** mdast cell positions may include the delimiting pipes; keep only the content. */
-function cellSource(raw: string): string {
-  let s = raw.trim();
-  if (s.startsWith("|")) s = s.slice(1);
-  if (s.endsWith("|") && !s.endsWith("\\|")) s = s.slice(0, -1);
-  return s.trim();
-}
-
-export function readTable(source: string, node: RootContent): ParsedTable | undefined {
-  if (node.type !== "table") return undefined;
-  const table = node as Table;
-  const toCells = (cells: TableCell[]): Cell[] =>
-    cells.map((c) => {
-      const written = sourceOf(source, c as unknown as RootContent);
-      const raw = cellSource(written);
-      const start = startOf(c);
-      // Point at the content, not at the delimiting pipe or padding.
-      const lead = raw ? written.indexOf(raw) : 0;
-      return { raw, text: nodeText(c).trim(), at: { line: start.line, column: start.column + Math.max(lead, 0) } };
-    });
-  const [head, ...body] = table.children;
-  return {
-    headers: head ? toCells(head.children).map((c) => c.text) : [],
-    rows: body.map((r) => toCells(r.children)),
-    at: startOf(table),
-  };
 }
 
 /** Splits a cell at `sep` outside backtick spans; returns each part's plain text and its backtick spans. */

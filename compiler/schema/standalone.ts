@@ -18,7 +18,7 @@ function loadAjv() {
  * mode; rewrite those calls into imports so the module loads under Node's ESM and
  * bundles with esbuild.
  */
-export function esmValidatorModule(code: string): string {
+function esmValidatorModule(code: string): string {
   const imports: string[] = [];
   const body = code.replace(/const (\w+) = require\("([^"]+)"\)\.default;/g, (_m, name: string, spec: string) => {
     const path = spec.endsWith(".js") ? spec : `${spec}.js`;

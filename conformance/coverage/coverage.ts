@@ -7,7 +7,7 @@ import type { RecordedRun } from "../results/store.js";
 import { isCurrent, judge, runProblems, type Proof, type ProofContext } from "./proof.js";
 import type { Waiver, WaiverSet } from "./waivers.js";
 
-export interface TargetResult {
+interface TargetResult {
   state: TestState;
   runId: string;
   at: string;
@@ -35,7 +35,7 @@ export interface CoverageEntry {
   verdict: Verdict;
 }
 
-export interface LevelCount {
+interface LevelCount {
   level: Level;
   total: number;
   bound: number;
@@ -51,14 +51,6 @@ export interface CoverageReport {
   entries: CoverageEntry[];
   levels: LevelCount[];
   totals: { scenarios: number; bound: number; unbound: number; waived: number; planned: number; passed: number; failed: number; notProven: number };
-}
-
-/** Worst-first over the displayed results: a failed result on any target outweighs passes elsewhere. */
-export function overallState(entry: CoverageEntry): TestState | "not-run" {
-  const states = Object.values(entry.results).map((r) => r.state);
-  if (states.includes("failed")) return "failed";
-  if (states.includes("passed")) return "passed";
-  return states.length ? "skipped" : "not-run";
 }
 
 function lastResults(runs: readonly RecordedRun[]): Map<string, Record<string, TargetResult>> {

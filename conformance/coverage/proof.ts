@@ -21,7 +21,7 @@ export interface ProofContext {
   revision: string | null;
 }
 
-export type ProofState = "proven" | "failed" | "skipped" | "stale" | "dirty" | "wrong-target" | "not-run" | "unrunnable" | "unbound";
+type ProofState = "proven" | "failed" | "skipped" | "stale" | "dirty" | "wrong-target" | "not-run" | "unrunnable" | "unbound";
 
 export interface Proof {
   state: ProofState;
@@ -49,7 +49,7 @@ function proves(run: RecordedRun, level: Level): boolean {
   return level !== "hardware" || run.attestation?.verified === true;
 }
 
-export function observationsOf(scenario: string, runs: readonly RecordedRun[]): Observation[] {
+function observationsOf(scenario: string, runs: readonly RecordedRun[]): Observation[] {
   const out: Observation[] = [];
   for (const run of runs) for (const test of run.tests) if (test.scenario === scenario) out.push({ run, test });
   return out;

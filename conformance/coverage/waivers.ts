@@ -8,7 +8,7 @@ import type { Problem } from "../../lib/problem.js";
 import { PROVING_TARGETS } from "./proof.js";
 
 /** No waiver may hold longer than this: a waiver is a promise to come back soon. */
-export const MAX_WAIVER_DAYS = 90;
+const MAX_WAIVER_DAYS = 90;
 const LAST_BOARD_RUN = /^(never|\d{4}-\d{2}-\d{2} [A-Za-z0-9._:-]+)$/;
 
 export interface Waiver {

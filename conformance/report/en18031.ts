@@ -5,10 +5,10 @@ import type { CoverageEntry, CoverageReport } from "../coverage/coverage.js";
 import type { RecordedRun } from "../results/store.js";
 
 /** The technical file's verdict vocabulary, as the standard's decision trees end. */
-export type En18031Verdict = "PASS" | "FAIL" | "NOT APPLICABLE" | "NOT PROVEN";
+type En18031Verdict = "PASS" | "FAIL" | "NOT APPLICABLE" | "NOT PROVEN";
 
 /** One ID's answer to the standard's decision tree, authored in specs/en18031-part1.json. */
-export interface Assessment {
+interface Assessment {
   path: { node: string; question: string; answer: string; requirements: string[] }[];
   outcome: "assess" | "not-applicable";
   justification: string;
@@ -21,14 +21,14 @@ export interface AssessmentData {
   assets?: { security: Asset[] };
 }
 
-export interface Asset {
+interface Asset {
   name: string;
   where: string;
   protection: string;
   requirements: string[];
 }
 
-export interface NodeAnswer {
+interface NodeAnswer {
   node: string;
   question: string;
   answer: string;
@@ -36,7 +36,7 @@ export interface NodeAnswer {
   evidence: { id: string; title: string; source: string; text: string; status: string }[];
 }
 
-export interface ScenarioEvidence {
+interface ScenarioEvidence {
   id: string;
   title: string;
   level: string;
@@ -50,7 +50,7 @@ export interface ScenarioEvidence {
   waiver: string | null;
 }
 
-export interface TechnicalEntry {
+interface TechnicalEntry {
   id: string;
   title: string;
   confirmed: boolean;
@@ -108,7 +108,7 @@ export function checkAssessment(data: AssessmentData, catalogue: Catalogue): str
 }
 
 /** The requirement's body text (after its ID/EN18031/Status lines, up to its first scenario), read from its spec file. */
-export function requirementText(req: Pick<CatalogueRequirement, "file" | "line">): string {
+function requirementText(req: Pick<CatalogueRequirement, "file" | "line">): string {
   const file = existsSync(req.file) ? req.file : join("specs", req.file);
   if (!existsSync(file)) return "";
   const lines = readFileSync(file, "utf8").split("\n").slice(req.line);

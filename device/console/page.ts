@@ -15,7 +15,7 @@ export interface PageModel {
   notice?: { kind: "ok" | "error"; title: string; lines?: string[] };
 }
 
-export function escapeHtml(s: string): string {
+function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
 

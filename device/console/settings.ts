@@ -14,7 +14,7 @@ export interface ConsoleLan {
   fromFile: boolean;
 }
 
-export const DEFAULT_LAN: ConsoleLan = { gatewayIp: "172.20.30.1", subnetCidr: "172.20.30.0/24", aliases: ["atomicnix"], domain: "local", fromFile: false };
+const DEFAULT_LAN: ConsoleLan = { gatewayIp: "172.20.30.1", subnetCidr: "172.20.30.0/24", aliases: ["atomicnix"], domain: "local", fromFile: false };
 export const CONSOLE_PORT = 8080;
 
 /** Reads <configRoot>/lan-settings.json; a missing or invalid file gives the default (console.bind). */

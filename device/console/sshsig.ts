@@ -20,7 +20,7 @@ const END = "-----END SSH SIGNATURE-----";
 /** A signature is a few hundred bytes (RSA 16384 about 5 KiB); anything far larger is not one. */
 const MAX_ARMOR = 64 * 1024;
 
-export type SshSigFailure = "malformed" | "unsupported" | "namespace" | "unknown-key" | "bad-signature";
+type SshSigFailure = "malformed" | "unsupported" | "namespace" | "unknown-key" | "bad-signature";
 
 export type SshSigResult =
   | { ok: true; keyIndex: number; keyType: string; fingerprint: string; digest: string }
@@ -90,7 +90,7 @@ function parseBlob(blob: Uint8Array): ParsedSig {
 }
 
 /** The blob of an authorized_keys style line `<type> <base64> [comment]`, or undefined if it is not one. */
-export function authorizedKeyBlob(line: string): Uint8Array | undefined {
+function authorizedKeyBlob(line: string): Uint8Array | undefined {
   const m = /^(\S+)\s+([A-Za-z0-9+/]+={0,2})(?:\s.*)?$/.exec(line.trim());
   if (!m) return undefined;
   const blob = Buffer.from(m[2]!, "base64");
@@ -103,7 +103,7 @@ export function authorizedKeyBlob(line: string): Uint8Array | undefined {
 }
 
 /** `SHA256:...` as ssh-keygen -l prints it. */
-export function fingerprint(blob: Uint8Array): string {
+function fingerprint(blob: Uint8Array): string {
   return "SHA256:" + createHash("sha256").update(blob).digest("base64").replace(/=+$/, "");
 }
 

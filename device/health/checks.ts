@@ -6,8 +6,8 @@ import { ipv4Addresses } from "./interfaces.js";
 import type { UnitProbe } from "./unit-probe.js";
 
 /** The gateway address eth1 must carry when lan-settings.json is missing or invalid. */
-export const FALLBACK_GATEWAY_IP = "172.20.30.1";
-export const GATEWAY_UNITS = ["dnsmasq.service", "chronyd.service"] as const;
+const FALLBACK_GATEWAY_IP = "172.20.30.1";
+const GATEWAY_UNITS = ["dnsmasq.service", "chronyd.service"] as const;
 
 export interface CheckContext {
   configDir: string;

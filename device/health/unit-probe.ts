@@ -7,7 +7,7 @@ import type { CommandRunner } from "../update/runner.js";
  * in between" (`verify.sustained.restart`). On the device the probe is systemd; on a
  * host test it is the real processes started in a namespace.
  */
-export interface UnitState {
+interface UnitState {
   unit: string;
   active: boolean;
   /** systemd ActiveState or a process-level description, for the journal */

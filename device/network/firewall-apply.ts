@@ -9,7 +9,7 @@ export const SSH_WAN_FLAG = "/data/config/ssh-wan-enabled";
 
 const MIXED_FORMS = "the flat form (tcp, udp) and the scoped form (wan, lan) cannot be mixed";
 
-export type LoadedInbound = { ok: true; policy: InboundPolicy; missing: boolean; warnings: string[] } | { ok: false; error: string };
+type LoadedInbound = { ok: true; policy: InboundPolicy; missing: boolean; warnings: string[] } | { ok: false; error: string };
 
 /**
  * Reads the inbound policy. A missing file opens nothing (`{}`); anything else must be
@@ -17,7 +17,7 @@ export type LoadedInbound = { ok: true; policy: InboundPolicy; missing: boolean;
  * The seed documents the flat form `{tcp, udp}`; it is read as WAN ports with a warning,
  * so a hand-written file works but the operator learns it is not what provisioning writes.
  */
-export function loadInboundPolicy(file = INBOUND_FILE): LoadedInbound {
+function loadInboundPolicy(file = INBOUND_FILE): LoadedInbound {
   let text: string;
   try {
     text = readFileSync(file, "utf8");

@@ -5,8 +5,8 @@ export const PROVISIONED_TAG = "provisioned-inbound";
 /** Comment on the SSH-on-WAN rule. */
 export const SSH_WAN_TAG = "SSH-WAN-dynamic";
 
-export const WAN_IF = "eth0";
-export const LAN_IF = "eth1";
+const WAN_IF = "eth0";
+const LAN_IF = "eth1";
 
 /** The ports of one interface scope. */
 export interface InboundPorts {
@@ -58,7 +58,7 @@ export function provisionedRuleBodies(policy: InboundPolicy): string[] {
   return rules;
 }
 
-export function sshWanRuleBody(): string {
+function sshWanRuleBody(): string {
   return `iifname "${WAN_IF}" tcp dport 22 accept comment "${SSH_WAN_TAG}"`;
 }
 
@@ -67,7 +67,7 @@ export function sshWanRuleBody(): string {
  * New rules go right before `before` when given, so the order of the dynamic rules
  * is the same whatever order the applies ran in; else they are appended.
  */
-export function renderReplaceScript(current: readonly NftRule[], tag: string, bodies: readonly string[], before?: number): string {
+function renderReplaceScript(current: readonly NftRule[], tag: string, bodies: readonly string[], before?: number): string {
   const lines = [`# ${tag}: replace the rules tagged "${tag}" in ${CHAIN} in one transaction`];
   for (const r of current) if (r.comment === tag) lines.push(`delete rule ${CHAIN} handle ${r.handle}`);
   for (const body of bodies) lines.push(before === undefined ? `add rule ${CHAIN} ${body}` : `insert rule ${CHAIN} position ${before} ${body}`);

@@ -1,8 +1,6 @@
 import type { ErrorObject } from "ajv";
 import { fieldPath } from "../../lib/json-pointer.js";
 
-export { fieldPath };
-
 /** One line per schema error: `field: message`. */
 export function describeSchemaErrors(errors: readonly ErrorObject[] | null | undefined): string[] {
   return (errors ?? []).map((e) => {

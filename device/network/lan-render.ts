@@ -2,7 +2,7 @@ import type { LanSettings } from "./lan-settings.js";
 import type { LanOutputRole } from "./lan-outputs.js";
 
 /** eth1's MAC as the 12 lower-case hex digits `{mac}` stands for. */
-export function macDigits(mac: string): string {
+function macDigits(mac: string): string {
   const digits = mac.trim().toLowerCase().replace(/[:-]/g, "");
   if (!/^[0-9a-f]{12}$/.test(digits)) throw new Error(`not a MAC address: ${JSON.stringify(mac.trim())}`);
   return digits;

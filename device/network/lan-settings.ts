@@ -23,7 +23,7 @@ export const LAN_SETTINGS_FILE = "/data/config/lan-settings.json";
  * The fallback LAN contract, built from the `[lan]` defaults of schema `config-toml`
  * (so the spec stays the one place that names them): gateway .1/24, DHCP .10-.254.
  */
-export function fallbackLanSettings(): LanSettings {
+function fallbackLanSettings(): LanSettings {
   const lan = configSchema.properties.lan.properties;
   const cidr = parseCidr(lan.gateway_cidr.default)!;
   const network = networkOf(cidr.address, cidr.prefix);
@@ -44,7 +44,7 @@ export function fallbackLanSettings(): LanSettings {
  * Cross-field rules the schema cannot state: the fields must describe one /24 whose
  * gateway, network and broadcast addresses lie outside the DHCP range.
  */
-export function crossFieldProblems(s: LanSettings): string[] {
+function crossFieldProblems(s: LanSettings): string[] {
   const problems: string[] = [];
   const cidr = parseCidr(s.gateway_cidr);
   const gateway = parseIpv4(s.gateway_ip);

@@ -1,5 +1,5 @@
 import { validators } from "../../generated/validators/index.js";
-import { renderQuadlets, type QuadletInput, type Section } from "../quadlet/render.js";
+import { renderQuadlets, type QuadletInput } from "../quadlet/render.js";
 import { normaliseInbound, type FirewallInbound } from "./firewall.js";
 import { IssueList, parsePath, type Issue, type Segment } from "./issues.js";
 import { normaliseLan, type LanSettings } from "./lan.js";
@@ -9,8 +9,6 @@ import { parseConfigToml } from "./toml-source.js";
 import { checkUnitTables } from "./units.js";
 
 export type { Issue } from "./issues.js";
-export type { FirewallInbound } from "./firewall.js";
-export type { LanSettings } from "./lan.js";
 
 /** The validated, normalised configuration (prov.* rules applied). */
 export interface ProvisionConfig {
@@ -182,5 +180,3 @@ export function validateConfigText(text: string): ValidationResult {
   for (const k of ["network", "volume", "build"] as const) if (doc[k] !== undefined) config[k] = doc[k] as Record<string, never>;
   return { ok: true, config, warnings };
 }
-
-export type { Section };

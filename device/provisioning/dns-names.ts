@@ -19,7 +19,7 @@ export function normaliseDnsName(input: string): string {
 }
 
 /** Twelve hex digits stand in for the eth1 MAC when a hostname pattern is checked. */
-export const MAC_PLACEHOLDER_SAMPLE = "0123456789ab";
+const MAC_PLACEHOLDER_SAMPLE = "0123456789ab";
 
 export function normaliseHostnamePattern(input: string): string {
   if (!input.includes("{mac}")) throw new Error("must contain {mac}");

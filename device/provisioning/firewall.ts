@@ -1,7 +1,7 @@
 import type { IssueList } from "./issues.js";
 
 /** Persisted inbound policy, shaped as schema `firewall-inbound` (always the scoped form). */
-export interface PortSet {
+interface PortSet {
   tcp?: number[];
   udp?: number[];
 }

@@ -13,7 +13,7 @@ import { bootSeed, existingState, paths, scanMedia, type Source, type SourceOpti
  * through the runtime units, confirm the slot, and only then write the sentinel.
  * Any failure exits non-zero before slot confirmation and without a sentinel.
  */
-export const APPLY_UNITS = ["quadlet-sync.service", "lan-gateway-apply.service", "provisioned-firewall-inbound.service"] as const;
+const APPLY_UNITS = ["quadlet-sync.service", "lan-gateway-apply.service", "provisioned-firewall-inbound.service"] as const;
 
 export interface FirstBootOptions extends SourceOptions {
   rauc: boolean;

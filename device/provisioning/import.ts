@@ -11,7 +11,6 @@ import { withImportLock } from "./lock.js";
 import { buildOutputs } from "./outputs.js";
 import { commitGeneration, currentGeneration, recover, STAGING_PREFIX } from "./store.js";
 
-export type { Issue } from "./issues.js";
 
 export type ImportResult = { ok: true; generation: string; warnings: Issue[] } | { ok: false; errors: Issue[] };
 

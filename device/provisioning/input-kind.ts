@@ -16,13 +16,13 @@ const NAME_KINDS: ReadonlyArray<[RegExp, InputKind]> = [
 
 const KIND_NAMES: Record<InputKind, string> = { toml: "plain TOML", gzip: "gzip data", zstd: "zstd data" };
 
-export function kindFromBytes(bytes: Uint8Array): InputKind {
+function kindFromBytes(bytes: Uint8Array): InputKind {
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) return "gzip";
   if (bytes.length >= 4 && bytes[0] === 0x28 && bytes[1] === 0xb5 && bytes[2] === 0x2f && bytes[3] === 0xfd) return "zstd";
   return "toml";
 }
 
-export function kindFromName(filename: string | undefined): InputKind | undefined {
+function kindFromName(filename: string | undefined): InputKind | undefined {
   if (!filename) return undefined;
   return NAME_KINDS.find(([re]) => re.test(filename))?.[1];
 }

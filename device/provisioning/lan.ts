@@ -15,7 +15,7 @@ export interface LanSettings {
   gateway_aliases: string[];
 }
 
-export const LAN_DEFAULTS = {
+const LAN_DEFAULTS = {
   gateway_cidr: "172.20.30.1/24",
   domain: "local",
   hostname_pattern: "atomicnix-{mac}",

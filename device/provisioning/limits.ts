@@ -1,5 +1,5 @@
 /** Input limits of prov.input-kinds and prov.bundle-limits. */
-export const MiB = 1024 * 1024;
+const MiB = 1024 * 1024;
 export const LIMITS = {
   /** a plain config.toml, and config.toml inside a bundle */
   configToml: 1 * MiB,

@@ -51,8 +51,6 @@ function readFileSafe(path: string): string {
   }
 }
 
-export const LOCK_NAME = LOCK;
-
 export async function withImportLock<T>(root: string, fn: () => Promise<T> | T, timeoutMs = 120_000): Promise<T> {
   const prev = queues.get(root) ?? Promise.resolve();
   const run = prev.catch(() => undefined).then(async () => {

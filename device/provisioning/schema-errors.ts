@@ -19,7 +19,7 @@ const PORT_PATH = /^firewall\.inbound(\.(wan|lan))?\.(tcp|udp)\[\d+\]$/;
 const SCALAR_OR_LIST = "expected a string, number or boolean, or a non-empty array of them";
 
 /** Decodes an ajv instancePath against the document so numeric map keys stay keys. */
-export function pointerSegments(pointer: string, doc: unknown): Segment[] {
+function pointerSegments(pointer: string, doc: unknown): Segment[] {
   const out: Segment[] = [];
   let node: unknown = doc;
   for (const key of decodePointer(pointer)) {

@@ -24,7 +24,7 @@ export type Source =
   | { kind: "stored" }
   | { kind: "input"; origin: string; bytes: Uint8Array; filename: string };
 
-export const SEED_NAMES = ["config.toml", "config.tar.gz", "config.tgz", "config.tar.zst", "config.tar.zstd", "config.tzst"] as const;
+const SEED_NAMES = ["config.toml", "config.tar.gz", "config.tgz", "config.tar.zst", "config.tar.zstd", "config.tzst"] as const;
 
 export const paths = (prefix: string) => ({
   sentinel: `${prefix}/data/.completed_first_boot`,
@@ -95,13 +95,13 @@ function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
-export interface MediaCandidate {
+interface MediaCandidate {
   link: string;
   device: string;
 }
 
 /** by-label, then by-partlabel, each in byte order, each device once. */
-export function mediaCandidates(o: SourceOptions): MediaCandidate[] {
+function mediaCandidates(o: SourceOptions): MediaCandidate[] {
   const p = paths(o.prefix);
   const out: MediaCandidate[] = [];
   const seen = new Set<string>();

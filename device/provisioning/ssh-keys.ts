@@ -6,8 +6,8 @@ import { createPublicKey } from "node:crypto";
  * its embedded type must equal the declared one, the key data must be well-formed
  * (and load as a key) and RSA moduli must have at least 2048 bits.
  */
-export const SSH_KEY_TYPES = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa"] as const;
-export type SshKeyType = (typeof SSH_KEY_TYPES)[number];
+const SSH_KEY_TYPES = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa"] as const;
+type SshKeyType = (typeof SSH_KEY_TYPES)[number];
 
 export interface SshKey {
   type: SshKeyType;

@@ -12,8 +12,8 @@ import { OPTIONAL_ENTRIES, OUTPUT_DIRS, OUTPUT_ENTRIES, type OutputFile } from "
  * Leftovers of an interrupted import (staging dirs, uncommitted generations, a new
  * .current link that was not renamed) are removed by recover().
  */
-export const GENERATIONS = ".generations";
-export const CURRENT = ".current";
+const GENERATIONS = ".generations";
+const CURRENT = ".current";
 export const STAGING_PREFIX = ".staging-";
 const NEW_LINK_PREFIX = ".current.new-";
 const REPLACED_PREFIX = ".replaced-";

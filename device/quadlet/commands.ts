@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 
 /** Runs a command for real (no shell) and reports its exit code and combined output. */
-export interface CommandResult {
+interface CommandResult {
   code: number;
   output: string;
 }

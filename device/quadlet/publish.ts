@@ -7,7 +7,7 @@ import { isIPv4, isIPv6 } from "node:net";
  * from the gateway itself (the firewall forwards nothing).
  */
 
-export const LOOPBACK = "127.0.0.1";
+const LOOPBACK = "127.0.0.1";
 
 export type PublishRewrite = { ok: true; value: string; replaced?: string } | { ok: false; error: string };
 

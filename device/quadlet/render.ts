@@ -11,8 +11,6 @@ import { isScalar, lineProblem, scalarText, substitutePlaceholders, type Scalar 
  * config path it comes from, all at once.
  */
 
-export type { Issue } from "./issues.js";
-export type { Scalar } from "./values.js";
 export type Section = Record<string, Scalar | Scalar[]>;
 
 export interface QuadletInput {
@@ -39,16 +37,16 @@ const KIND_SECTION: Readonly<Record<UnitKind, SectionName>> = { container: "Cont
 const KINDS: readonly UnitKind[] = ["build", "volume", "network", "container"];
 const UNIT_NAME = /^[A-Za-z0-9_-]+$/;
 /** prov.input-limits: names become file and service names, so they stay far below NAME_MAX. */
-export const MAX_UNIT_NAME = 64;
+const MAX_UNIT_NAME = 64;
 /** prov.input-limits: one value of a key */
-export const MAX_VALUE_CHARS = 8192;
+const MAX_VALUE_CHARS = 8192;
 /** Forced keys whose other values are replaced with a warning (quadlet.seed-forms) instead of rejected. */
 const REWRITTEN_WHEN_FORCED: ReadonlySet<string> = new Set(["Container.Network"]);
 
 /** Order in which quadlet-sync starts units: builds, then volumes and networks, then containers. */
 const START_GROUP: Readonly<Record<UnitKind, number>> = { build: 0, volume: 1, network: 1, container: 2 };
 
-export function unitFilename(kind: UnitKind, name: string): string {
+function unitFilename(kind: UnitKind, name: string): string {
   return `${name}.${kind}`;
 }
 

@@ -44,7 +44,7 @@ function oneOf(allowed: readonly string[]): ValueRule {
 }
 
 /** Where rootless units may take host files from: the bundle's files/ tree or an operator file in the config directory. */
-export function rootlessHostPath(path: string, ctx: RuleContext): boolean {
+function rootlessHostPath(path: string, ctx: RuleContext): boolean {
   return pathInside(path, ctx.filesDir) || operatorConfigPath(path, posix.dirname(ctx.filesDir));
 }
 

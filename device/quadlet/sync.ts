@@ -29,7 +29,7 @@ export interface UserInfo {
   home: string;
 }
 
-export interface PlannedUnit {
+interface PlannedUnit {
   service: string;
   mode: "rootful" | "rootless";
   action: "start" | "restart";
@@ -49,7 +49,7 @@ export interface SyncPlan {
 
 const UNIT_FILE = /^([A-Za-z0-9_-]+)\.(container|network|volume|build)$/;
 
-export function readUser(root: string, name = APP_USER): UserInfo {
+function readUser(root: string, name = APP_USER): UserInfo {
   const file = join(root, "etc", "passwd");
   for (const line of readFileSync(file, "utf8").split("\n")) {
     const f = line.split(":");
@@ -75,7 +75,7 @@ function serviceOf(filename: string): string {
   return unitService(m[2] as UnitKind, m[1]!);
 }
 
-export function systemctl(mode: "rootful" | "rootless", user: UserInfo, ...args: string[]): string[] {
+function systemctl(mode: "rootful" | "rootless", user: UserInfo, ...args: string[]): string[] {
   return mode === "rootful" ? ["systemctl", ...args] : ["systemctl", "--user", "-M", `${user.name}@`, ...args];
 }
 

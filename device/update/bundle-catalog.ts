@@ -37,7 +37,7 @@ async function sha256File(path: string): Promise<string> {
   return hash.digest("hex");
 }
 
-export async function readBundleInfo(path: string, runner: CommandRunner, keyring?: string): Promise<{ version: string; compatible: string }> {
+async function readBundleInfo(path: string, runner: CommandRunner, keyring?: string): Promise<{ version: string; compatible: string }> {
   const args = ["info", "--output-format=json", ...(keyring ? [`--keyring=${keyring}`] : ["--no-verify"]), path];
   const r = await runner.run("rauc", args, { timeoutMs: 60_000 });
   if (r.code !== 0) throw new Error(`rauc info failed (exit ${r.code}): ${r.stderr.trim().split("\n").pop() ?? ""}`);

@@ -3,7 +3,7 @@ import { validators } from "../../generated/validators/index.js";
 import { describe, downloadBundle, removeStale, type Offer } from "./download.js";
 import type { CommandRunner } from "./runner.js";
 import { pollUrl } from "./server-url.js";
-import { compareVersions, isValidVersion } from "./version.js";
+import { compareVersions } from "./version.js";
 
 /**
  * One `os-upgrade` run: poll, decide, download, install, reboot. Everything that can go
@@ -12,7 +12,7 @@ import { compareVersions, isValidVersion } from "./version.js";
  * bundle exits non-zero, because that points at the device, not the server.
  */
 
-export type Outcome =
+type Outcome =
   | "no-update"
   | "skipped-not-newer"
   | "poll-failed"
@@ -122,5 +122,3 @@ function lastLine(text: string): string {
   const lines = text.trim().split("\n").filter(Boolean);
   return lines[lines.length - 1] ?? "(no output)";
 }
-
-export { isValidVersion };

@@ -39,7 +39,7 @@ export function partName(offer: Offer): string {
   return `update-${safeName(offer.version)}-${offer.sha256 ? offer.sha256.slice(0, 16) : "nohash"}.raucb.part`;
 }
 
-export function bundleName(offer: Offer): string {
+function bundleName(offer: Offer): string {
   return `update-${safeName(offer.version)}.raucb`;
 }
 

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
  * rauc talking to a private D-Bus) without touching the program logic.
  */
 
-export interface CommandResult {
+interface CommandResult {
   code: number;
   stdout: string;
   stderr: string;

@@ -1,8 +1,8 @@
-import { getAttr, type NixNode } from "./nix-ast.js";
-import { type Env, type Finding, type NixRepo, calleeName, flakeView } from "./repo.js";
+import { calleeName, getAttr, type NixNode } from "./nix-ast.js";
+import { type Env, type Finding, type NixRepo, findingsFor, flakeView } from "./repo.js";
 
 /** The package names the seed's Flake Outputs chapter lists (build.flake-outputs.names). */
-export const SEED_PACKAGES = ["squashfs", "rauc-bundle", "boot-script", "image", "uboot", "uboot-env-tools"] as const;
+const SEED_PACKAGES = ["squashfs", "rauc-bundle", "boot-script", "image", "uboot", "uboot-env-tools"] as const;
 
 /** A set as written: a let-bound name is followed, `lib.genAttrs [ names ] f` gives those names. */
 function shape(node: NixNode | undefined, env: Env, depth = 0): NixNode | undefined {
@@ -19,9 +19,8 @@ function shape(node: NixNode | undefined, env: Env, depth = 0): NixNode | undefi
 
 /** nixosConfigurations, packages, checks, apps and devShells the seed names are defined in flake.nix. */
 export function checkFlakeOutputs(repo: NixRepo): Finding[] {
-  const findings: Finding[] = [];
+  const { findings, add: at } = findingsFor("flake.nix");
   const { env, outputs } = flakeView(repo);
-  const at = (where: string, message: string): number => findings.push({ file: "flake.nix", where, message });
   const out = (path: string[]): NixNode | undefined => path.reduce<NixNode | undefined>((cur, p) => getAttr(shape(cur, env), [p]), outputs);
   for (const name of ["rock64", "rock64-qemu"]) if (!out(["nixosConfigurations", name])) at(`outputs.nixosConfigurations.${name}`, "not defined");
   const linux = out(["packages", "aarch64-linux"]);

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { walk, type NixNode } from "./nix-ast.js";
-import { configurationModules, definitionsAt, type Finding, type NixRepo } from "./repo.js";
+import { some, type NixNode } from "./nix-ast.js";
+import { configurationModules, definitionsAt, findingsFor, type Finding, type NixRepo } from "./repo.js";
 
 /** The words boot.cmd adds for the slot RAUC picked, and the board overrides a lab's environment may set. */
 const SLOT_WORDS = [/^root=fstab$/, /^\$\{raucargs\}$/, /^atomicnix\.lowerdev=\$\{atomicnix_lowerdev\}$/, /^rootwait$/, /^\$\{atomicnix_console_arg\}$/, /^\$\{atomicnix_extra_args\}$/];
@@ -8,7 +8,7 @@ const PARAMS_VAR = "${atomicnix_kernel_params}";
 const FILE = "nix/scripts/boot.cmd";
 
 /** boot.kernelParams of the rock64 modules (literal strings only; anything else throws). */
-export function moduleKernelParams(repo: NixRepo): string[] {
+function moduleKernelParams(repo: NixRepo): string[] {
   return definitionsAt(repo, configurationModules(repo, "rock64").files, ["boot", "kernelParams"]).flatMap(({ file, value }) => {
     const items = value.k === "list" ? value.items : [];
     if (value.k !== "list" || items.some((i) => i.k !== "str")) throw new Error(`${file}: boot.kernelParams is not a list of literal strings`);
@@ -32,9 +32,8 @@ export function checkKernelCmdline(repo: NixRepo): Finding[] {
   const bootargs = setenv("bootargs");
   if (bootargs.length !== 1) return [{ file: FILE, where: "bootargs", message: `expected one \`setenv bootargs "..."\`, found ${bootargs.length}` }];
   const { line, value } = bootargs[0]!;
-  const at = `${FILE}:${line}`;
-  const findings: Finding[] = [];
-  const bad = (message: string): number => findings.push({ file: at, where: "bootargs", message });
+  const { findings, add } = findingsFor(`${FILE}:${line}`);
+  const bad = (message: string): void => add("bootargs", message);
   const declared = new Set(moduleKernelParams(repo));
   const params = setenv("atomicnix_kernel_params");
   let init = false;
@@ -48,16 +47,14 @@ export function checkKernelCmdline(repo: NixRepo): Finding[] {
   if (!init) bad('no init= reaches the kernel: the NixOS initrd stops with "No init= parameter"');
   // nix/boot-script.nix passes `init=<toplevel>/init` and boot.kernelParams as --kernel-params.
   const selects = (n: NixNode | undefined, tail: string): boolean => n?.k === "select" && n.path.join(".").endsWith(tail);
-  let [fromToplevel, kernelParams, passed] = [false, false, false];
-  walk(repo.parse("nix/boot-script.nix"), (n) => {
+  const drv = repo.parse("nix/boot-script.nix");
+  const derivation = (where: string, message: string): void => add(where, message, "nix/boot-script.nix");
+  const fromToplevel = (n: NixNode): boolean => {
     const [a, b, c] = n.k === "concat" ? n.parts : [];
-    fromToplevel ||= a?.k === "str" && a.v === "init=" && selects(b, "system.build.toplevel") && c?.k === "str" && c.v === "/init";
-    kernelParams ||= selects(n, "boot.kernelParams");
-    passed ||= n.k === "str" && n.v.includes("--kernel-params");
-  });
-  const derivation = (where: string, message: string): number => findings.push({ file: "nix/boot-script.nix", where, message });
-  if (!fromToplevel) derivation("kernelParams", 'does not start with "init=${nixosConfig.system.build.toplevel}/init"');
-  if (!kernelParams) derivation("kernelParams", "does not include the configuration's boot.kernelParams");
-  if (!passed) derivation("buildPhase", "does not pass --kernel-params to compile-boot-script.sh");
+    return a?.k === "str" && a.v === "init=" && selects(b, "system.build.toplevel") && c?.k === "str" && c.v === "/init";
+  };
+  if (!some(drv, fromToplevel)) derivation("kernelParams", 'does not start with "init=${nixosConfig.system.build.toplevel}/init"');
+  if (!some(drv, (n) => selects(n, "boot.kernelParams"))) derivation("kernelParams", "does not include the configuration's boot.kernelParams");
+  if (!some(drv, (n) => n.k === "str" && n.v.includes("--kernel-params"))) derivation("buildPhase", "does not pass --kernel-params to compile-boot-script.sh");
   return findings;
 }

@@ -1,7 +1,7 @@
-import { getAttr } from "./nix-ast.js";
-import { type Finding, type NixRepo, calleeName, configurationModules, definitionsAt, unwrapPriority } from "./repo.js";
+import { calleeName, getAttr } from "./nix-ast.js";
+import { type Finding, type NixRepo, configurationModules, definitionsAt, unwrapPriority } from "./repo.js";
 
-export type KernelValue = "y" | "m" | "n";
+type KernelValue = "y" | "m" | "n";
 const WORDS: Record<string, KernelValue> = { yes: "y", module: "m", no: "n" };
 const show = (v: KernelValue): string => (v === "n" ? "not set" : `=${v}`);
 

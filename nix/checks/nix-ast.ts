@@ -24,9 +24,10 @@ export type NixNode =
   /** a binary operator, `!`, `?`, `if`, `with` or `assert`, operands in source order */
   | { k: "op"; op: string; args: NixNode[] };
 /** A binding; a `${...}` name reads as the string "${...}". */
-export type NixBinding = { name: string; value: NixNode };
-export type NixInherit = { from?: NixNode; names: string[] };
+type NixBinding = { name: string; value: NixNode };
+type NixInherit = { from?: NixNode; names: string[] };
 
+/** A syntax error as Nix reports it, at file:line:column when Nix names a position. */
 export class NixSyntaxError extends Error {
   constructor(readonly file: string, readonly line: number | undefined, readonly column: number | undefined, readonly detail: string) {
     super(`${file}${line !== undefined ? `:${line}${column !== undefined ? `:${column}` : ""}` : ""}: ${detail}`);
@@ -42,10 +43,6 @@ export function nixParseText(file: string): string {
   const text = r.stderr.split("\n").filter((l) => !l.startsWith("warning:")).join("\n");
   const at = /at (.+?):(\d+):(\d+):/.exec(text);
   throw new NixSyntaxError(file, at ? Number(at[2]) : undefined, at ? Number(at[3]) : undefined, /error: (.*)/.exec(text)?.[1]?.trim() ?? text.trim());
-}
-
-export function parseNixFile(file: string): NixNode {
-  return readNormalised(nixParseText(file), file);
 }
 
 type Tok = { t: "id" | "num" | "str" | "path" | "p" | "dyn" | "dynend"; v: string };
@@ -145,8 +142,8 @@ export function readNormalised(text: string, file = "<nix>"): NixNode {
     const t = toks[pos] ?? fail("unexpected end of input");
     if (t.t === "num") return eat(), { k: "num", v: Number(t.v) };
     if (t.t === "str" || t.t === "path") return eat(), { k: t.t, v: t.v };
+    // A function is always printed in parentheses, so here `{` opens a set.
     const rec = id("rec") && p("{", 1) && eat();
-    if (!rec && lambdaAhead()) return lambda();
     if (!rec && t.t === "id") return eat(), { k: "var", name: t.v };
     if (p("{") && eat()) {
       const b = bindings(() => p("}"));
@@ -204,32 +201,29 @@ export function getAttr(node: NixNode | undefined, path: readonly string[]): Nix
 
 /** A node's operands, each with the attribute name (or `[i]` list index) that leads to it. */
 function children(n: NixNode): [NixNode, string?][] {
-  const plain = (xs: (NixNode | undefined)[]): [NixNode][] => xs.flatMap((x) => (x ? [[x] as [NixNode]] : []));
-  switch (n.k) {
-    case "select":
-      return plain([n.e, n.def]);
-    case "attrs":
-    case "let":
-      return [...n.attrs.map((b): [NixNode, string] => [b.value, b.name]), ...plain(n.inherits.map((i) => i.from)), ...plain([n.k === "let" ? n.body : undefined])];
-    case "list":
-      return n.items.map((x, i) => [x, `[${i}]`]);
-    case "lambda":
-      return plain([...(n.formals ?? []).map((f) => f.def), n.body]);
-    case "call":
-      // mkMerge [ a b ] defines each item at the same attribute path.
-      return plain([n.fn, ...n.args.flatMap((a) => (calleeIs(n.fn, "mkMerge") && a.k === "list" ? a.items : [a]))]);
-    case "concat":
-      return plain(n.parts);
-    case "op":
-      return plain(n.args);
-    default:
-      return [];
-  }
+  if (n.k === "attrs" || n.k === "let") return [...n.attrs.map((b): [NixNode, string] => [b.value, b.name]), ...operands([...n.inherits.map((i) => i.from), n.k === "let" ? n.body : undefined])];
+  if (n.k === "list") return n.items.map((x, i) => [x, `[${i}]`]);
+  // mkMerge [ a b ] defines each item at the same attribute path.
+  if (n.k === "call") return operands([n.fn, ...n.args.flatMap((a) => (calleeName(n.fn) === "mkMerge" && a.k === "list" ? a.items : [a]))]);
+  if (n.k === "lambda") return operands([...(n.formals ?? []).map((f) => f.def), n.body]);
+  return operands(n.k === "select" ? [n.e, n.def] : n.k === "concat" ? n.parts : n.k === "op" ? n.args : []);
 }
-const calleeIs = (fn: NixNode, name: string): boolean => fn.k === "select" && fn.path.at(-1) === name;
+const operands = (xs: (NixNode | undefined)[]): [NixNode][] => xs.flatMap((x) => (x ? [[x] as [NixNode]] : []));
+
+/** `lib.mkForce` -> "mkForce", `mkIf` -> "mkIf", `lib.kernel.yes` -> "yes". */
+export function calleeName(fn: NixNode): string | undefined {
+  return fn.k === "var" ? fn.name : fn.k === "select" ? fn.path.at(-1) : undefined;
+}
 
 /** Visits every node depth-first with the attribute path that leads to it (list items as `[i]`). */
 export function walk(node: NixNode, visit: (n: NixNode, path: readonly string[]) => void, path: string[] = []): void {
   visit(node, path);
   for (const [child, name] of children(node)) walk(child, visit, name === undefined ? path : [...path, name]);
+}
+
+/** Whether any node below (and including) `node` satisfies `test`. */
+export function some(node: NixNode | undefined, test: (n: NixNode, path: readonly string[]) => boolean): boolean {
+  let hit = false;
+  if (node) walk(node, (n, p) => (hit ||= test(n, p)));
+  return hit;
 }

@@ -1,24 +1,18 @@
 import { readFileSync } from "node:fs";
-import { walk } from "./nix-ast.js";
-import { type Finding, type NixRepo, definitionsAt, flakeView } from "./repo.js";
+import { some } from "./nix-ast.js";
+import { type Finding, type NixRepo, definitionsAt, findingsFor, flakeView } from "./repo.js";
 
 /** The nixos-25.11 pin: the input URL, stateVersion and the image name follow the release series. */
 export function checkReleaseSeries(repo: NixRepo): Finding[] {
-  const findings: Finding[] = [];
-  const f = (file: string, where: string, message: string): number => findings.push({ file, where, message });
+  const { findings, add } = findingsFor("flake.nix");
   const view = flakeView(repo);
-  if (view.inputsUrl !== "github:NixOS/nixpkgs/nixos-25.11") f("flake.nix", "inputs.nixpkgs.url", `is ${view.inputsUrl ?? "(unset)"}`);
+  if (view.inputsUrl !== "github:NixOS/nixpkgs/nixos-25.11") add("inputs.nixpkgs.url", `is ${view.inputsUrl ?? "(unset)"}`);
   const state = definitionsAt(repo, ["modules/base.nix"], ["system", "stateVersion"])[0]?.value;
-  if (!(state?.k === "var" && state.name === "releaseSeries") && !(state?.k === "str" && state.v === "25.11")) f("modules/base.nix", "system.stateVersion", "must be the release series (25.11)");
-  if (!JSON.stringify(view.env.get("releaseSeries") ?? null).includes('"release"')) f("flake.nix", "releaseSeries", "is not derived from the nixpkgs release (lib.trivial.release)");
-  let literal = false;
-  let fromSeries = false;
-  walk(repo.parse("nix/image.nix"), (n, p) => {
-    literal ||= n.k === "str" && n.v.includes("25.11");
-    fromSeries ||= p.at(-1) === "imageName" && n.k === "concat" && n.parts.some((x) => x.k === "var" && x.name === "releaseSeries");
-  });
-  if (literal) f("nix/image.nix", "(strings)", "holds a literal 25.11; the image name must come from the release series");
-  if (!fromSeries) f("nix/image.nix", "imageName", 'is not "atomicnix-${releaseSeries}.img"');
+  if (!(state?.k === "var" && state.name === "releaseSeries") && !(state?.k === "str" && state.v === "25.11")) add("system.stateVersion", "must be the release series (25.11)", "modules/base.nix");
+  if (!JSON.stringify(view.env.get("releaseSeries") ?? null).includes('"release"')) add("releaseSeries", "is not derived from the nixpkgs release (lib.trivial.release)");
+  const image = repo.parse("nix/image.nix");
+  if (some(image, (n) => n.k === "str" && n.v.includes("25.11"))) add("(strings)", "holds a literal 25.11; the image name must come from the release series", "nix/image.nix");
+  if (!some(image, (n, p) => p.at(-1) === "imageName" && n.k === "concat" && n.parts.some((x) => x.k === "var" && x.name === "releaseSeries"))) add("imageName", 'is not "atomicnix-${releaseSeries}.img"', "nix/image.nix");
   return findings;
 }
 
@@ -29,8 +23,7 @@ type LockNode = { inputs?: Record<string, string>; locked?: Record<string, unkno
 
 /** flake.lock: well-formed, nixpkgs locked to a GitHub revision of the pinned branch. */
 export function readFlakeLock(repo: NixRepo): { ref?: string; narHash?: string; findings: Finding[] } {
-  const findings: Finding[] = [];
-  const f = (where: string, message: string): number => findings.push({ file: "flake.lock", where, message });
+  const { findings, add: f } = findingsFor("flake.lock");
   const lock = JSON.parse(readFileSync(repo.abs("flake.lock"), "utf8")) as { version?: number; root?: string; nodes?: Record<string, LockNode> };
   if (lock.version !== 7) f("version", `is ${lock.version}, expected 7`);
   const name = lock.nodes?.[lock.root ?? ""]?.inputs?.nixpkgs;

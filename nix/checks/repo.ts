@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { getAttr, parseNixFile, walk, type NixNode } from "./nix-ast.js";
+import { calleeName, getAttr, nixParseText, readNormalised, some, walk, type NixNode } from "./nix-ast.js";
 
 /**
  * The repository's Nix files as syntax trees, and what the checks share: the
@@ -25,7 +25,7 @@ export class NixRepo {
     return resolve(this.root, rel);
   }
   parse(rel: string): NixNode {
-    const n = this.cache.get(rel) ?? parseNixFile(this.abs(rel));
+    const n = this.cache.get(rel) ?? readNormalised(nixParseText(this.abs(rel)), this.abs(rel));
     return this.cache.set(rel, n), n;
   }
   /** A scenario's steps from generated/catalogue.json: checks take their expected values from the spec. */
@@ -92,17 +92,13 @@ export function definitionsAt(repo: NixRepo, files: string[], path: readonly str
     walk(body, (n, p) => p.length === path.length && p.every((x, i) => x === path[i]) && found.push({ file, value: n, env }));
   }
   // A call's arguments keep its path (`mkIf c { ... }`): drop what lies inside an earlier find.
-  const inside = (outer: NixNode, inner: NixNode): boolean => {
-    let hit = false;
-    walk(outer, (n) => (hit ||= n === inner));
-    return hit;
-  };
-  return found.filter((d, i) => !found.slice(0, i).some((e) => e.file === d.file && inside(e.value, d.value)));
+  return found.filter((d, i) => !found.slice(0, i).some((e) => e.file === d.file && some(e.value, (n) => n === d.value)));
 }
 
-/** `lib.mkForce` -> "mkForce", `mkIf` -> "mkIf", `lib.kernel.yes` -> "yes". */
-export function calleeName(fn: NixNode): string | undefined {
-  return fn.k === "var" ? fn.name : fn.k === "select" ? fn.path.at(-1) : undefined;
+/** A check's findings and the function that adds one for `file` (or the file it is given). */
+export function findingsFor(file: string): { findings: Finding[]; add: (where: string, message: string, at?: string) => void } {
+  const findings: Finding[] = [];
+  return { findings, add: (where, message, at = file) => void findings.push({ file: at, where, message }) };
 }
 
 const WRAPPERS = ["mkForce", "mkDefault", "mkOverride", "mkIf", "mkBefore", "mkAfter"];

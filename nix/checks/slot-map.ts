@@ -2,7 +2,7 @@ import { getAttr } from "./nix-ast.js";
 import { type Finding, type NixRepo, definitionsAt, literalString, moduleConfig, unwrapPriority } from "./repo.js";
 
 /** `[slot.boot.0]` -> `/dev/mmcblk1p1` etc., from scenario rauc.slots.config. */
-export function specSlotDevices(repo: NixRepo): Map<string, string> {
+function specSlotDevices(repo: NixRepo): Map<string, string> {
   const map = new Map<string, string>();
   for (const { text } of repo.scenario("rauc.slots.config").steps) {
     const m = /`\[slot\.([a-z]+)\.(\d)\]` has `device=([^`]+)`/.exec(text);

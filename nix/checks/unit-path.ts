@@ -1,8 +1,8 @@
-import { unitExecs } from "./unit-exec.js";
+import { unitExecs } from "./commands.js";
 import type { Finding } from "./repo.js";
 
 /** NixOS's system path (environment.systemPackages) and Debian's, where the twin's tools live. */
-export const REQUIRED_PATH_DIRS = ["/run/current-system/sw/bin", "/usr/bin"] as const;
+const REQUIRED_PATH_DIRS = ["/run/current-system/sw/bin", "/usr/bin"] as const;
 
 /**
  * A unit file installed from device/units/ gets no NixOS `path`: on NixOS it runs

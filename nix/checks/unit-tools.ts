@@ -1,26 +1,20 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
-import { getAttr, walk, type NixNode } from "./nix-ast.js";
+import { readdirSync, readFileSync } from "node:fs";
+import { getAttr, some, type NixNode } from "./nix-ast.js";
 import { configurationModules, definitionsAt, moduleConfig, type Finding, type NixRepo } from "./repo.js";
-import { program, shellCommands } from "./shell-commands.js";
-import { unitExecs } from "./unit-exec.js";
+import { program, shellCommands, unitExecs } from "./commands.js";
 
 const TOOLS_FILE = "modules/tools.nix";
 /** Shell keywords and builtins: a script runs them without a program on PATH. */
 const BUILTINS = new Set(["[", "test", "echo", "printf", "set", "local", "return", "exit", "export", "shift", "read", "cd", ":", "break", "continue", "for", "in", "do", "done", "if", "then", "else", "elif", "fi", "case", "esac", "while", "until", "trap", "wait", "eval", "unset"]);
 const SCRIPT_DIR = "/usr/lib/atomicnix/scripts/";
 
-export type ToolUse = { tool: string; where: string };
+type ToolUse = { tool: string; where: string };
 
 /** The tool names modules/tools.nix declares for the system path and the initrd, and that it installs both lists. */
-export function declaredTools(repo: NixRepo): { system: string[]; initrd: string[]; findings: Finding[] } {
+function declaredTools(repo: NixRepo): { system: string[]; initrd: string[]; findings: Finding[] } {
   const { body, env } = moduleConfig(repo.parse(TOOLS_FILE));
   const names = (v: NixNode | undefined): string[] => (v?.k === "attrs" ? v.attrs.map((b) => b.name) : v?.k === "list" ? v.items.flatMap((i) => (i.k === "str" ? [i.v] : [])) : []);
-  const refers = (path: string[], name: string): boolean => {
-    let hit = false;
-    walk(getAttr(body, path) ?? { k: "list", items: [] }, (x) => (hit ||= x.k === "var" && x.name === name));
-    return hit;
-  };
+  const refers = (path: string[], name: string): boolean => some(getAttr(body, path), (x) => x.k === "var" && x.name === name);
   const findings: Finding[] = [];
   if (!refers(["environment", "systemPackages"], "systemTools")) findings.push({ file: TOOLS_FILE, where: "environment.systemPackages", message: "does not install the packages of systemTools" });
   if (!refers(["boot", "initrd", "systemd", "extraBin"], "initrdTools")) findings.push({ file: TOOLS_FILE, where: "boot.initrd.systemd.extraBin", message: "does not put initrdTools on the initrd's PATH" });
@@ -41,7 +35,7 @@ function fromShell(text: string, where: string): ToolUse[] {
 }
 
 /** What the unit files, the scripts they run and the runtime's child processes call on the running system. */
-export function systemToolUses(repo: NixRepo): ToolUse[] {
+function systemToolUses(repo: NixRepo): ToolUse[] {
   const uses: ToolUse[] = [];
   for (const e of unitExecs(repo.abs("device/units")).flatMap((u) => u.execs)) {
     const where = `device/units/${e.unit}:${e.line}`;
@@ -51,7 +45,9 @@ export function systemToolUses(repo: NixRepo): ToolUse[] {
     if (e.program === "sh" && e.args[0] === "-c" && e.args[1]) uses.push(...fromShell(e.args[1].replace(/\$\$/g, "$"), where));
   }
   // A literal program name given to the runtime's spawn helpers or its DEFAULT_* command constants.
-  for (const rel of sourceFiles(repo.abs("device")).map((f) => `device/${f}`)) {
+  // The runtime's TypeScript sources, tests left out.
+  const sources = readdirSync(repo.abs("device"), { recursive: true, encoding: "utf8" }).filter((f) => /(?<!\.test)\.ts$/.test(f)).sort();
+  for (const rel of sources.map((f) => `device/${f}`)) {
     readFileSync(repo.abs(rel), "utf8").split("\n").forEach((line, i) => {
       for (const m of line.matchAll(/\b(?:run|spawn|spawnSync|execFile|execFileSync)\(\s*"([A-Za-z0-9_.-]+)"|\bDEFAULT_[A-Z_]+\b[^=]*=\s*\[\s*"([A-Za-z0-9_.-]+)"/g)) uses.push({ tool: (m[1] ?? m[2])!, where: `${rel}:${i + 1}` });
     });
@@ -60,7 +56,7 @@ export function systemToolUses(repo: NixRepo): ToolUse[] {
 }
 
 /** What the initrd runs: mkfs.<fs> for systemd-repart's `Format=` and the commands of its service scripts. */
-export function initrdToolUses(repo: NixRepo): ToolUse[] {
+function initrdToolUses(repo: NixRepo): ToolUse[] {
   const uses: ToolUse[] = [];
   const { files } = configurationModules(repo, "rock64");
   for (const d of definitionsAt(repo, files, ["systemd", "repart", "partitions"])) {
@@ -90,10 +86,4 @@ export function checkTools(repo: NixRepo): Finding[] {
     for (const t of list) if (!uses.some((u) => u.tool === t)) findings.push({ file: TOOLS_FILE, where: place, message: `declares ${t}, which nothing on the ${place} calls` });
   }
   return findings;
-}
-
-/** The runtime's TypeScript sources below `dir` (tests left out), relative to it. */
-function sourceFiles(dir: string, prefix = ""): string[] {
-  const rel = (e: string): string => (prefix ? `${prefix}/${e}` : e);
-  return readdirSync(join(dir, prefix)).flatMap((e) => (statSync(join(dir, rel(e))).isDirectory() ? sourceFiles(dir, rel(e)) : /(?<!\.test)\.ts$/.test(e) ? [rel(e)] : []));
 }

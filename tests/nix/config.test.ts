@@ -16,7 +16,7 @@ import { scenario } from "../../conformance/binding.js";
 import { lastSetting, listSetting, parseUnit } from "../../conformance/targets/artifacts/unit-file.js";
 import { getAttr, walk, type NixNode } from "../../nix/checks/nix-ast.js";
 import { NixRepo, definitionsAt, literalString, peel, repoRoot, type Env } from "../../nix/checks/repo.js";
-import { program, shellCommands } from "../../nix/checks/shell-commands.js";
+import { program, shellCommands } from "../../nix/checks/commands.js";
 import { Declared } from "./declared.js";
 import { mutatedRepo } from "./mutated-repo.js";
 
