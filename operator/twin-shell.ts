@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { parse, UsageError } from "../lib/args.js";
-import { VM_ARCH } from "../conformance/targets/vm/machine.js";
 import { VmTarget } from "../conformance/targets/vm/vm.js";
 import { locateTwin } from "../twin/locate.js";
 
@@ -18,7 +17,7 @@ import { locateTwin } from "../twin/locate.js";
  * after multi-user.target: debugging often starts with a boot that never gets there.
  * Thin over the VM driver's public API (start, powerOn, exec, consoleLog, stop).
  */
-export const TWIN_SHELL_USAGE = "twin shell [--keep] [--dir DIR] [--wait shell|multi-user] [--arch arm64]";
+export const TWIN_SHELL_USAGE = "twin shell [--keep] [--dir DIR] [--wait shell|multi-user] [--arch amd64|arm64]";
 
 export async function twinShellCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { keep: { type: "boolean", default: false }, dir: { type: "string" }, wait: { type: "string", default: "shell" }, arch: { type: "string" }, help: { type: "boolean", short: "h", default: false } }, 0);
@@ -29,16 +28,15 @@ export async function twinShellCommand(argv: string[]): Promise<number> {
   const wait = values.wait;
   if (wait !== "shell" && wait !== "multi-user") throw new UsageError(`--wait "${wait}": use shell or multi-user`);
   if (values.dir !== undefined && !values.keep) throw new UsageError("--dir names where --keep keeps the disk; give --keep too");
-  const build = locateTwin(values.arch ?? VM_ARCH);
+  const build = locateTwin(values.arch ?? process.env.ATOMICNIX_TWIN_ARCH ?? "amd64");
   if ("missing" in build) throw new UsageError(build.missing);
   if (!build.image) throw new UsageError(`twin ${build.arch} was built with --root-only: it has no disk image to boot`);
-  if (!build.uboot) throw new UsageError(`twin ${build.arch} has no U-Boot to boot it: the VM twin is arm64 (twin/build.sh --arch arm64)`);
   const say = (line: string) => process.stderr.write(`twin: ${line}\n`);
   const keptDir = resolve(values.dir ?? join(process.cwd(), ".cache", "twin-shell", build.arch));
   const workDir = values.keep ? keptDir : mkdtempSync(join(tmpdir(), "atomicnix-twin-shell-"));
   const resume = values.keep && existsSync(join(workDir, "disk.img"));
   mkdirSync(workDir, { recursive: true });
-  const vm = new VmTarget({ image: build.image, firmware: build.uboot, workDir, imageHash: build.imageSha256, arch: build.arch, log: say });
+  const vm = new VmTarget({ image: build.image, workDir, imageHash: build.imageSha256, arch: build.arch, log: say });
   try {
     say(resume ? `booting the kept disk in ${workDir}` : `booting a fresh flash of ${build.image}${values.keep ? `; its disk is kept in ${workDir}` : ""}`);
     if (resume) await vm.powerOn(wait);

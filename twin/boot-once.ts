@@ -1,8 +1,8 @@
 /**
  * Boots the last built twin once in QEMU, as a fresh flash, to multi-user.target and
  * prints what the device reports: a smoke check for an architecture the suites do not
- * run (the arm64 twin, booted by its U-Boot).
- *   npx tsx twin/boot-once.ts [--keep DIR]
+ * run by default (the pointer is picked by ATOMICNIX_TWIN_ARCH, as in twin/locate.ts).
+ *   ATOMICNIX_TWIN_ARCH=arm64 npx tsx twin/boot-once.ts [--keep DIR]
  * Before starting QEMU it waits (up to 20 min) until fewer than two QEMU guests run:
  * the machine has two cores and TCG guests sharing them only slow each other down.
  * Exits 1 when the boot fails or the guest's architecture is not the build's.
@@ -12,7 +12,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sleep } from "../conformance/targets/driver.js";
-import { VM_ARCH } from "../conformance/targets/vm/machine.js";
 import { VmTarget } from "../conformance/targets/vm/vm.js";
 import { locateTwin } from "./locate.js";
 
@@ -35,12 +34,12 @@ async function waitForCores(maxMs = 20 * 60_000): Promise<void> {
   }
 }
 
-const build = locateTwin(process.env.ATOMICNIX_TWIN_ARCH ?? VM_ARCH);
+const build = locateTwin();
 if ("missing" in build) throw new Error(build.missing);
-if (!build.image || !build.uboot) throw new Error(`twin ${build.arch} has no image booted by U-Boot (built with --root-only, or not arm64)`);
+if (!build.image) throw new Error(`twin ${build.arch} was built with --root-only: no image`);
 const keep = process.argv.indexOf("--keep");
 const workDir = keep > 0 ? process.argv[keep + 1]! : mkdtempSync(join(tmpdir(), `atomicnix-boot-${build.arch}-`));
-const vm = new VmTarget({ image: build.image, firmware: build.uboot, workDir, imageHash: build.imageSha256, arch: build.arch });
+const vm = new VmTarget({ image: build.image, workDir, imageHash: build.imageSha256, arch: build.arch });
 let ok = false;
 try {
   await waitForCores();

@@ -1,16 +1,18 @@
 /**
  * One command for the twin suites: builds each twin it needs if its inputs changed
- * (twin/build.sh, cached), then runs tests/artifacts with ATOMICNIX_TARGET=artifacts
- * on the amd64 build's artifact set, tests/twin with ATOMICNIX_TARGET=container on the
- * amd64 twin, and tests/twin with ATOMICNIX_TARGET=vm on the arm64 twin booted by
- * its U-Boot, printing the time of each step.
- *   npx tsx twin/run-suite.ts [--container-only] [--vm-only] [--artifacts-only]
+ * (twin/build.sh, cached), then runs on the amd64 twin tests/artifacts
+ * (ATOMICNIX_TARGET=artifacts, the build's artifact set), tests/twin with
+ * ATOMICNIX_TARGET=container and with ATOMICNIX_TARGET=vm (the lifecycle), and on the
+ * arm64 twin, booted by its U-Boot, the bootloader suite tests/twin/uboot.test.ts
+ * (ATOMICNIX_TARGET=vm), printing the time of each step.
+ *   npx tsx twin/run-suite.ts [--container-only] [--vm-only] [--uboot-only] [--artifacts-only]
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { readRuns } from "../conformance/results/store.js";
 import { describeArtifactSet, loadArtifactSet } from "../conformance/targets/artifacts/index.js";
-import { qemuMachine, VM_ARCH } from "../conformance/targets/vm/machine.js";
+import { qemuMachine } from "../conformance/targets/vm/machine.js";
+import { UBOOT_VM_ARCH } from "../conformance/targets/vm/uboot-vm.js";
 import { locateTwin, type TwinBuild } from "./locate.js";
 
 const repo = join(import.meta.dirname, "..");
@@ -23,12 +25,13 @@ function step(name: string, argv: string[], env: NodeJS.ProcessEnv = {}): number
   timings.push([name, Date.now() - t0]);
   return r.status ?? 1;
 }
-const only = ["--container-only", "--vm-only", "--artifacts-only"].filter((a) => args.has(a));
+const only = ["--container-only", "--vm-only", "--uboot-only", "--artifacts-only"].filter((a) => args.has(a));
 if (only.length > 1) throw new Error(`choose at most one of ${only.join(", ")}`);
 const runs = (suite: string) => only.length === 0 || only[0] === `--${suite}-only`;
-// The container and the artifact set are the amd64 twin (nspawn runs the host's
-// architecture); the VM is the arm64 twin, booted by its U-Boot as a Rock64 is.
-const CONTAINER_ARCH = "amd64";
+// The container, the artifact set and the VM lifecycle run on the amd64 twin (nspawn
+// runs the host's architecture; an amd64 TCG guest boots ~2.4x faster than arm64);
+// the bootloader suite runs on the arm64 twin, booted by its U-Boot as a Rock64 is.
+const AMD64 = "amd64";
 function built(arch: string): TwinBuild {
   if (step(`build twin ${arch}`, ["bash", "twin/build.sh", "--arch", arch]) !== 0) process.exit(1);
   const twin = locateTwin(arch);
@@ -52,8 +55,8 @@ function scenarioTimes(kind: string): void {
   for (const t of ran) console.log(`  ${t.state.padEnd(7)} ${(t.durationMs / 1000).toFixed(1).padStart(7)} s  ${t.scenario ?? t.name}`);
 }
 let failed = 0;
-if (runs("artifacts") || runs("container")) {
-  const twin = built(CONTAINER_ARCH);
+if (runs("artifacts") || runs("container") || runs("vm")) {
+  const twin = built(AMD64);
   // The artifact set of this very build (twin/build.sh writes <stage>/artifacts.json);
   // its evidence names the image and bundle it inspected (describeArtifactSet).
   if (runs("artifacts")) {
@@ -72,14 +75,21 @@ if (runs("artifacts") || runs("container")) {
     failed |= step("container suite", ["npx", "vitest", "run", "tests/twin"], meta("container", twin));
     scenarioTimes("container");
   }
+  // One QEMU guest at a time: two TCG guests on two cores would only slow each other down.
+  if (runs("vm")) {
+    failed |= step("vm suite", ["npx", "vitest", "run", "tests/twin", "--no-file-parallelism"], meta("vm", twin, { qemu: qemuVersionOf(AMD64), boot: "driver bootmeth" }));
+    scenarioTimes("vm");
+  }
 }
-// One QEMU guest at a time: two TCG guests on two cores would only slow each other down.
-if (runs("vm")) {
-  const twin = built(VM_ARCH);
-  const qemu = spawnSync(qemuMachine(VM_ARCH).binary, ["--version"], { encoding: "utf8" }).stdout.split("\n")[0] ?? "";
-  failed |= step("vm suite", ["npx", "vitest", "run", "tests/twin", "--no-file-parallelism"], meta("vm", twin, { qemu, firmware: "u-boot" }));
+if (runs("uboot")) {
+  const twin = built(UBOOT_VM_ARCH);
+  failed |= step("u-boot vm suite", ["npx", "vitest", "run", "tests/twin/uboot.test.ts"], meta("vm", twin, { qemu: qemuVersionOf(UBOOT_VM_ARCH), boot: "u-boot" }));
   scenarioTimes("vm");
 }
 console.log("\n== timings");
 for (const [name, ms] of timings) console.log(`${name.padEnd(18)} ${(ms / 1000).toFixed(1)} s`);
 process.exit(failed ? 1 : 0);
+
+function qemuVersionOf(arch: string): string {
+  return spawnSync(qemuMachine(arch).binary, ["--version"], { encoding: "utf8" }).stdout.split("\n")[0] ?? "";
+}

@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
+import { sleep } from "../../conformance/targets/driver.js";
 import type { VmTarget } from "../../conformance/targets/vm/vm.js";
 
 /**
@@ -8,14 +9,17 @@ import type { VmTarget } from "../../conformance/targets/vm/vm.js";
  * hook can be exercised: `node power.cjs SOCK off|on|cycle` asks this process (which
  * owns the VmTarget) to kill QEMU or start it again. "on" returns once the twin's test
  * shell answers (so the test can still look inside as root); waiting for SSH is the
- * caller's business, as with a real switch. A guest reboot or a watchdog reset goes
- * through U-Boot inside QEMU, as on a board; `resets` lists those boots.
+ * caller's business, as with a real switch.
+ *
+ * The twin runs QEMU with -no-reboot (its driver plays U-Boot between boots), so a
+ * guest-initiated reboot or a watchdog reset ends QEMU; a board would simply boot
+ * again. The switch does that too and records it in `resets`.
  */
 export interface VmPowerSwitch {
   command: string;
   actions: string[];
-  /** boots since the switch was installed that ended by the guest's own reboot or the watchdog */
-  readonly resets: { boot: number; end: string }[];
+  /** boots that ended by the guest's own reboot or the watchdog, restarted by the switch */
+  resets: { boot: number; end: string }[];
   close(): Promise<void>;
 }
 
@@ -33,7 +37,6 @@ export async function vmPowerSwitch(vm: VmTarget, dir: string): Promise<VmPowerS
   const client = join(dir, "power.cjs");
   writeFileSync(client, CLIENT);
   const actions: string[] = [];
-  const firstBoot = vm.boots.length;
   const act = async (action: string): Promise<void> => {
     if (action === "off" || action === "cycle") await vm.cutPower();
     if (action === "on" || action === "cycle") await vm.powerOn("shell");
@@ -53,12 +56,27 @@ export async function vmPowerSwitch(vm: VmTarget, dir: string): Promise<VmPowerS
     });
   });
   await new Promise<void>((r) => server.listen(sock, r));
+  const resets: VmPowerSwitch["resets"] = [];
+  let closed = false;
+  const supervise = async (): Promise<void> => {
+    while (!closed) {
+      const record = await vm.waitForOff(5000).catch(() => undefined);
+      if (closed) return;
+      if (record && (record.end === "guest-reset" || record.end === "watchdog-reset") && !resets.some((r) => r.boot === record.n)) {
+        resets.push({ boot: record.n, end: record.end });
+        await vm.powerOn("shell").catch(() => undefined);
+      } else await sleep(1000);
+    }
+  };
+  const supervisor = supervise();
   return {
     command: `${process.execPath} ${client} ${sock}`,
     actions,
-    get resets() {
-      return vm.boots.slice(firstBoot).filter((b) => b.end === "guest-reset" || b.end === "watchdog-reset").map((b) => ({ boot: b.n, end: b.end }));
+    resets,
+    close: async () => {
+      closed = true;
+      await supervisor;
+      await new Promise<void>((r) => server.close(() => r()));
     },
-    close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }

@@ -43,7 +43,7 @@ export async function sshConformanceRun(rig: SshRig): Promise<void> {
   expect(resolve(/^evidence: (\S+)$/m.exec(r.stdout)?.[1] ?? "")).toBe(dir);
   expect(finished, "the run recorded its end").toBe(true);
   expect(start.meta.target).toBe("ssh");
-  expect(start.meta.targetInfo).toMatchObject({ kind: "ssh", host: "127.0.0.1", port: rig.port, arch: "aarch64", bootedSlot: rig.vm.current!.slot });
+  expect(start.meta.targetInfo).toMatchObject({ kind: "ssh", host: "127.0.0.1", port: rig.port, arch: "x86_64", bootedSlot: rig.vm.current!.slot });
   expect(start.meta.imageHash).toMatch(IMAGE_IDENTITY);
   expect(tests.filter((t) => t.state === "passed").length, "scenarios passed over SSH").toBeGreaterThan(0);
   // The only scenario allowed not to run is one that declares it needs root: the product
@@ -74,7 +74,7 @@ export async function sshTargetDriver(rig: SshRig): Promise<void> {
 
     const slot = vm.current!.slot;
     const d = t.describe();
-    expect(d).toMatchObject({ kind: "ssh", arch: "aarch64", host: "127.0.0.1", port, user: "admin", privileged: false, bootedSlot: slot, version: build.version });
+    expect(d).toMatchObject({ kind: "ssh", arch: "x86_64", host: "127.0.0.1", port, user: "admin", privileged: false, bootedSlot: slot, version: build.version });
     expect(d.imageHash).toMatch(IMAGE_IDENTITY);
     expect(d.imageHash!.endsWith(`@${slot}`) || d.imageHash!.startsWith("sha256:"), `${d.imageHash} names slot ${slot} or its RAUC digest`).toBe(true);
 

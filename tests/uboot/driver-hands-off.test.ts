@@ -1,18 +1,20 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
 /**
- * The VM twin's boots are the bootloader's work: no verdict may rest on an env value
- * or a command line the harness wrote. So neither the VM driver nor the tests that
- * drive it write the env from the host or boot a kernel past U-Boot; a test that sets
- * an env variable does it inside the device with the device's own fw_setenv, as a
- * bench tester would, and says so in its GIVEN.
+ * The U-Boot twin's boots are the bootloader's work: no verdict of its suite may rest
+ * on an env value or a command line the harness wrote. So neither its driver (and
+ * the modules it is built from) nor its suite write the env from the host or boot a
+ * kernel past U-Boot; a test that sets an env variable does it inside the device with
+ * the device's own fw_setenv, as a bench tester would, and says so in its GIVEN. (The
+ * amd64 lifecycle driver, vm.ts with bootmeth.ts, still plays the bootmeth: the
+ * scenarios that judge the bootloader run on the U-Boot twin.)
  */
 const repo = join(import.meta.dirname, "../..");
-const driverDir = join(repo, "conformance/targets/vm");
-const driver = readdirSync(driverDir).filter((f) => f.endsWith(".ts")).map((f) => [`conformance/targets/vm/${f}`, readFileSync(join(driverDir, f), "utf8")] as const);
-const lifecycle = readdirSync(join(repo, "tests/twin")).filter((f) => /^vm/.test(f)).map((f) => [`tests/twin/${f}`, readFileSync(join(repo, "tests/twin", f), "utf8")] as const);
+const read = (file: string) => [file, readFileSync(join(repo, file), "utf8")] as const;
+const driver = ["uboot-vm.ts", "qemu-common.ts", "test-shell.ts", "uboot-console.ts", "qmp.ts"].map((f) => read(`conformance/targets/vm/${f}`));
+const suite = [read("tests/twin/uboot.test.ts"), read("tests/twin/vm-shell.ts")];
 
 /** Host-side ways to steer a boot: writing the env, or QEMU loading a kernel itself. */
 export function steering(source: string): string[] {
@@ -30,8 +32,8 @@ export function steering(source: string): string[] {
   return found;
 }
 
-describe("the VM driver never steers a boot", () => {
-  it.each([...driver, ...lifecycle])("%s", (_file, source) => {
+describe("the U-Boot twin's driver never steers a boot", () => {
+  it.each([...driver, ...suite])("%s", (_file, source) => {
     expect(steering(source)).toEqual([]);
   });
 
@@ -41,7 +43,7 @@ describe("the VM driver never steers a boot", () => {
   });
 
   it("boots QEMU with U-Boot as its firmware", () => {
-    const vm = driver.find(([f]) => f.endsWith("/vm.ts"))![1];
+    const vm = driver.find(([f]) => f.endsWith("/uboot-vm.ts"))![1];
     expect(vm).toMatch(/"-bios", this\.options\.firmware/);
   });
 });

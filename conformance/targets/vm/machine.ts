@@ -1,24 +1,31 @@
 /**
- * The twin's machine in QEMU (TCG): the Rock64's architecture, booting the
- * twin's own U-Boot (twin/build-uboot.sh) as its firmware. Measured here
- * (twin-feasibility): arm64 needs `pauth-impdef=on` or TCG boots take ~3x longer.
- * The disk is attached twice: as an SD card on sdhci-pci for U-Boot (its RAUC boot
- * method accepts only MMC devices) and as virtio-blk for Linux (which leaves the SD
- * host to U-Boot: ten times faster), one image behind both.
+ * What differs between the twin's architectures in QEMU (TCG): the system binary,
+ * machine and CPU, and the kernel's serial console. Measured here (twin-feasibility):
+ * arm64 needs `pauth-impdef=on` or TCG boots take ~3x longer.
  */
 export interface QemuMachine {
   binary: string;
   args: string[];
+  console: string;
 }
-
-export const VM_ARCH = "arm64";
 
 export function qemuMachine(arch: string): QemuMachine {
-  if (arch !== VM_ARCH) throw new Error(`the VM twin boots through U-Boot on arm64 only (asked for ${arch}): build it with twin/build.sh --arch arm64`);
-  return { binary: "qemu-system-aarch64", args: ["-M", "virt", "-accel", "tcg,thread=multi", "-cpu", "max,pauth-impdef=on"] };
+  switch (arch) {
+    case "amd64":
+      return { binary: "qemu-system-x86_64", args: ["-accel", "tcg,thread=multi", "-cpu", "max"], console: "ttyS0" };
+    case "arm64":
+      return { binary: "qemu-system-aarch64", args: ["-M", "virt", "-accel", "tcg,thread=multi", "-cpu", "max,pauth-impdef=on"], console: "ttyAMA0" };
+    default:
+      throw new Error(`no QEMU machine for architecture ${arch} (amd64 or arm64)`);
+  }
 }
 
-export function diskArgs(disk: string): string[] {
+/**
+ * The U-Boot twin's disk: one image attached twice, as an SD card on sdhci-pci for
+ * U-Boot (its RAUC boot method accepts only MMC devices) and as virtio-blk for Linux
+ * (which leaves the SD host to U-Boot: ten times faster).
+ */
+export function ubootDiskArgs(disk: string): string[] {
   return [
     "-blockdev", `driver=file,filename=${disk},node-name=f0,cache.no-flush=on`,
     "-blockdev", "driver=raw,file=f0,node-name=disk0",

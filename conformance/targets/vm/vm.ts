@@ -1,81 +1,40 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
-import { copyFileSync, createReadStream, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { TargetBase, must, sleep, type ExecOptions, type ExecResult, type TargetDescription } from "../driver.js";
-import { diskArgs, qemuMachine, VM_ARCH } from "./machine.js";
+import { TargetBase, must, type ExecOptions, type ExecResult, type TargetDescription } from "../driver.js";
+import { chooseSlot, SLOT_PARTITIONS, type UbootEnv } from "./bootmeth.js";
+import { qemuMachine } from "./machine.js";
+import { BOOT_PART_OFFSETS, diskPartitionSha256, flash, fwEnvConfig, networkArgs, qemuVersion, readDiskEnv, type BootEnd, type QemuTwinOptions } from "./qemu-common.js";
 import { QmpClient, type QmpEvent } from "./qmp.js";
 import { TestShell } from "./test-shell.js";
-import { ubootCycles, ubootLines } from "./uboot-console.js";
+
+export { WAN_SERVICE_ADDRESS, type BootEnd } from "./qemu-common.js";
 
 /**
- * The `vm` target: the twin's flash image in QEMU under TCG (KVM is not usable here),
- * booted by the twin's U-Boot (`-bios`), whose RAUC boot method picks the slot,
- * decrements and saves its counter in the env at 1 MiB of the disk, and runs the
- * slot's real `boot.scr`. The driver never writes the env and never builds a command
- * line: it powers the machine, follows the console (U-Boot's "Booting slot A, 3 of 3
- * tries left" is the evidence of what the bootloader chose) and may read the env.
- * Guest reboots and watchdog resets stay inside QEMU and go through U-Boot again, as
- * on a board; QMP's RESET events cut the console into boots.
+ * The `vm` target: the twin's flash image in QEMU under TCG (KVM is not usable
+ * here). The driver plays boot ROM + U-Boot's RAUC bootmeth from the host: before
+ * each boot it reads BOOT_ORDER/BOOT_x_LEFT from the image with fw_printenv (a
+ * `FILE OFFSET SIZE` fw_env.config), picks the slot, decrements and writes back,
+ * then boots that slot's kernel and initrd (copied out of its vfat with mtools) with
+ * `rauc.slot=` and `atomicnix.lowerdev=`. On Rock64 U-Boot's bootmeth does this.
  *
  * Commands run through the twin's test-driver shell on the virtio console (hvc0,
- * enabled by `atomicnix.twin.test-shell=1` in the env's extra kernel arguments); the
- * serial console (U-Boot, kernel) goes to a log file. Power cut = SIGKILL to QEMU
- * (no sync). The i6300esb watchdog is present.
+ * enabled only by `atomicnix.twin.test-shell=1`); the kernel console (ttyS0) goes to
+ * a log file. Power cut = SIGKILL to QEMU (no sync). The i6300esb watchdog is present.
  */
-export interface VmOptions {
-  /** the built flash image (copied, never modified) */
-  image: string;
-  /** the U-Boot binary QEMU runs as its firmware (the build's `uboot`) */
-  firmware: string;
-  workDir: string;
-  imageHash?: string;
-  arch?: string;
-  /** disk size the image is flashed onto (default 4 GiB; an SD card's size is a power of two) */
-  diskBytes?: number;
-  envOffset?: number;
-  envSize?: number;
-  memoryMiB?: number;
-  /** files put on boot-a of the fresh flash before its first boot (an operator's config.toml) */
-  bootFiles?: Record<string, string | Buffer>;
-  /** host directory the guest can mount read-only: `mount -t 9p -o trans=virtio,ro host /mnt` */
-  share?: string;
-  /** LAN (eth1) TCP ports of 172.20.30.1 reachable from the host: guest port -> host port on 127.0.0.1 */
-  lanForwards?: Record<number, number>;
-  /** WAN (eth0) services: guest connections to 10.0.2.100:<port> reach 127.0.0.1:<host port> */
-  wanServices?: Record<number, number>;
-  /** progress lines (power on, what U-Boot chose, multi-user, how each boot ended) */
-  log?: (line: string) => void;
-}
-
-const MiB = 1024 * 1024;
-const BOOT_A_OFFSET = 16 * MiB;
-/** the WAN address where wanServices appear to the guest (QEMU user networking) */
-export const WAN_SERVICE_ADDRESS = "10.0.2.100";
-
-/** How one boot ended, from QEMU's own events (QMP), not from the test's intent. */
-export type BootEnd = "running" | "guest-reset" | "guest-poweroff" | "watchdog-reset" | "power-cut" | "exited";
+export type VmOptions = QemuTwinOptions;
 
 export interface BootRecord {
   n: number;
-  /** the slot U-Boot's RAUC boot method booted ("" until it said so) */
   slot: string;
-  /** BOOT_<slot>_LEFT before U-Boot decremented it, from U-Boot's own line */
+  /** BOOT_<slot>_LEFT before the bootmeth decremented it */
   leftBefore: number;
-  /** U-Boot found every slot at zero first, reset all counters and the machine */
-  triesReset: boolean;
-  /** host clock (ms) at power-on or at the reset that began this boot */
+  /** host clock (ms) at power-on; QEMU's events carry the host time they arrived */
   startedAt: number;
-  /** ms from power-on or reset to U-Boot's "Starting kernel" */
-  ubootMs?: number;
-  /** U-Boot's lines of this boot (banner to the kernel's first line) */
-  uboot: string[];
-  /** ms from power-on or reset to multi-user.target (when waited for) */
+  /** ms from QEMU start to multi-user.target (when waited for) */
   multiUserMs?: number;
   end: BootEnd;
   events: QmpEvent[];
-  /** where this boot's serial console is: the power-on's log file from `start` (to `end` once the boot was reset) */
-  console: { file: string; start: number; end?: number };
 }
 
 export class VmTarget extends TargetBase {
@@ -85,26 +44,22 @@ export class VmTarget extends TargetBase {
   private qmp: QmpClient | undefined;
   private shell: TestShell | undefined;
   private killedByHarness = false;
-  /** a boot that began by a reset and that no powerOn has followed yet */
-  private unclaimed: BootRecord | undefined;
-  private qemuStderr = "";
   readonly boots: BootRecord[] = [];
 
   constructor(private readonly options: VmOptions) {
     super();
     this.disk = join(options.workDir, "disk.img");
-    qemuMachine(options.arch ?? VM_ARCH);
   }
 
   describe(): TargetDescription {
     return {
       kind: "vm",
-      arch: this.options.arch ?? VM_ARCH,
+      arch: this.options.arch ?? "amd64",
       imageHash: this.options.imageHash,
-      qemuVersion: qemuVersion(qemuMachine(this.options.arch ?? VM_ARCH).binary),
+      qemuVersion: qemuVersion(qemuMachine(this.options.arch ?? "amd64").binary),
       accel: "tcg",
-      firmware: "u-boot",
       boots: this.boots.length,
+      emulatorFaults: this.emulatorFaults.length,
     };
   }
 
@@ -122,139 +77,102 @@ export class VmTarget extends TargetBase {
 
   /** Flashes the image onto a fresh, larger disk (sparse), adds bootFiles to boot-a, and boots (`wait` as in powerOn). */
   async start(wait: "multi-user" | "shell" = "multi-user"): Promise<void> {
-    mkdirSync(this.options.workDir, { recursive: true });
-    copyFileSync(this.options.image, this.disk);
-    truncateSync(this.disk, this.options.diskBytes ?? 4096 * MiB);
-    writeFileSync(join(this.options.workDir, "fw_env.config"), `${this.disk} 0x${(this.options.envOffset ?? 0x100000).toString(16)} 0x${(this.options.envSize ?? 0x4000).toString(16)}\n`);
-    for (const [name, content] of Object.entries(this.options.bootFiles ?? {})) {
-      const file = join(this.options.workDir, `bootfile-${name.replace(/\W/g, "_")}`);
-      writeFileSync(file, content);
-      await must(["mcopy", "-o", "-i", `${this.disk}@@${BOOT_A_OFFSET}`, file, `::/${name}`]);
-    }
+    await flash(this.options, this.disk);
     await this.powerOn(wait);
   }
 
-  /** The U-Boot environment as saved on the disk (host side, libubootenv): read only, never written. */
-  async readEnv(): Promise<Record<string, string>> {
-    const out = await must(["fw_printenv", "-c", join(this.options.workDir, "fw_env.config")]);
-    return Object.fromEntries(out.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+  private fwEnvArgs(): string[] {
+    return ["-c", fwEnvConfig(this.options)];
+  }
+
+  /** The U-Boot environment as the board's U-Boot would read it (host side, libubootenv). */
+  readEnv(): Promise<UbootEnv> {
+    return readDiskEnv(this.options);
   }
 
   /** SHA-256 of a partition of the disk (or its first `length` bytes), read on the host (fast; TCG hashing is slow). */
-  async partitionSha256(partition: number, length?: number): Promise<string> {
-    const table = JSON.parse(await must(["sfdisk", "--json", this.disk])) as { partitiontable: { sectorsize?: number; partitions: { node: string; start: number; size: number }[] } };
-    const p = table.partitiontable.partitions.find((x) => new RegExp(`[^0-9]${partition}$`).test(x.node));
-    if (!p) throw new Error(`no partition ${partition} on ${this.disk}`);
-    const sector = table.partitiontable.sectorsize ?? 512;
-    if (length !== undefined && length > p.size * sector) throw new Error(`partition ${partition} is shorter than ${length} bytes`);
-    const hash = createHash("sha256");
-    await new Promise<void>((resolve, reject) => {
-      createReadStream(this.disk, { start: p.start * sector, end: p.start * sector + (length ?? p.size * sector) - 1, highWaterMark: 4 * MiB })
-        .on("data", (d) => hash.update(d))
-        .on("end", () => resolve())
-        .on("error", reject);
-    });
-    return hash.digest("hex");
+  partitionSha256(partition: number, length?: number): Promise<string> {
+    return diskPartitionSha256(this.disk, partition, length);
+  }
+
+  /** The bootmeth step: pick, decrement, save; undefined when no slot has tries left. */
+  private async selectSlot(): Promise<{ slot: string; leftBefore: number } | undefined> {
+    const env = await this.readEnv();
+    const choice = chooseSlot(env);
+    if (!choice) return undefined;
+    await must(["fw_setenv", ...this.fwEnvArgs(), `BOOT_${choice.slot}_LEFT`, String(choice.leftAfter)]);
+    return { slot: choice.slot, leftBefore: choice.leftAfter + 1 };
   }
 
   /**
-   * Follows the next boot: powers the machine on when it is off, or takes the boot a
-   * guest reboot or watchdog reset began. Returns once U-Boot has named the slot and
-   * `wait` is reached: "multi-user" (default), "shell" (the test shell answers; for
-   * boots that are expected to fail later) or "uboot" (U-Boot chose a slot).
+   * Power on: the bootmeth picks the slot, QEMU boots its kernel and initrd.
+   * `wait`: "multi-user" (default), "shell" (the test shell answers; for boots that are
+   * expected to fail later) or "none".
    */
-  async powerOn(wait: "multi-user" | "shell" | "uboot" = "multi-user"): Promise<BootRecord> {
-    let record = this.unclaimed;
-    this.unclaimed = undefined;
-    if (!record) {
-      if (this.qemu) throw new Error(`powerOn: the VM is already running (boot ${this.current?.n})`);
-      record = this.spawnQemu();
-    }
-    const chosen = await this.ubootChoice(record);
-    this.options.log?.(`boot ${record.n}: U-Boot booted slot ${chosen.slot} (${chosen.leftBefore} of 3 tries left before its decrement)${chosen.triesReset ? " after resetting all tries" : ""}`);
-    if (wait === "uboot") return record;
-    await this.shell!.ready(300_000).catch((e: Error) => {
-      throw new Error(`${e.message}\n${this.qemuStderr.slice(-500)}${this.consoleLog(record).slice(-3000)}`);
-    });
-    if (wait === "shell") return record;
-    // multi-user.target active = "reached multi-user" (a oneshot still running after it,
-    // e.g. first-boot waiting for provisioning, keeps is-system-running at "starting").
-    await this.waitUntil("systemctl is-active -q multi-user.target", "multi-user.target", 300_000);
-    record.multiUserMs = Date.now() - record.startedAt;
-    this.options.log?.(`boot ${record.n}: multi-user.target after ${(record.multiUserMs / 1000).toFixed(1)} s (U-Boot ${((record.ubootMs ?? 0) / 1000).toFixed(1)} s)`);
-    return record;
-  }
-
-  private spawnQemu(): BootRecord {
-    const n = this.boots.length + 1;
+  async powerOn(wait: "multi-user" | "shell" | "none" = "multi-user"): Promise<BootRecord> {
+    if (this.qemu) throw new Error("powerOn: the VM is already running");
+    const choice = await this.selectSlot();
+    if (!choice) throw new Error("bootmeth: no slot in BOOT_ORDER has attempts left (U-Boot would stop here)");
+    const record: BootRecord = { n: this.boots.length + 1, slot: choice.slot, leftBefore: choice.leftBefore, startedAt: Date.now(), end: "running", events: [] };
+    this.boots.push(record);
+    this.options.log?.(`boot ${record.n}: power on, bootmeth picked slot ${record.slot} (tries left ${record.leftBefore} -> ${record.leftBefore - 1})`);
+    const [, rootPart] = SLOT_PARTITIONS[choice.slot]!;
+    const dir = join(this.options.workDir, `boot-${record.n}`);
+    mkdirSync(dir, { recursive: true });
+    for (const f of ["Image", "initrd"]) await must(["mcopy", "-o", "-i", `${this.disk}@@${BOOT_PART_OFFSETS[choice.slot]}`, `::/${f}`, join(dir, f)]);
     const sock = join(this.options.workDir, "shell.sock");
     const qmpSock = join(this.options.workDir, "qmp.sock");
     for (const f of [sock, qmpSock]) rmSync(f, { force: true });
-    const serial = join(this.options.workDir, `serial-${n}.log`);
-    const machine = qemuMachine(this.options.arch ?? VM_ARCH);
+    this.serialPath = join(this.options.workDir, `serial-${record.n}.log`);
+    // boot.cmd's command line, plus what only the twin needs: kernel-named NICs in PCI
+    // order (Rock64 names eth0 by a .link file) and the test shell on hvc0.
+    const machine = qemuMachine(this.options.arch ?? "amd64");
+    const append = `console=${machine.console} root=fstab rauc.slot=${choice.slot} atomicnix.lowerdev=/dev/vda${rootPart} net.ifnames=0 atomicnix.twin.test-shell=1 panic=10`;
+    const t0 = Date.now();
     this.killedByHarness = false;
-    this.qemuStderr = "";
     const child = spawn(machine.binary, [
       ...machine.args, "-smp", "2", "-m", String(this.options.memoryMiB ?? 1024),
-      "-nographic", "-nodefaults", "-bios", this.options.firmware,
-      "-serial", `file:${serial}`,
+      "-nographic", "-nodefaults", "-no-reboot",
+      "-serial", `file:${this.serialPath}`,
       "-qmp", `unix:${qmpSock},server=on,wait=off`,
-      ...diskArgs(this.disk),
+      "-kernel", join(dir, "Image"), "-initrd", join(dir, "initrd"), "-append", append,
+      "-drive", `file=${this.disk},format=raw,if=virtio,cache=unsafe`,
       "-device", "virtio-serial", "-chardev", `socket,id=shell,path=${sock},server=on,wait=off`, "-device", "virtconsole,chardev=shell",
       "-device", "i6300esb", "-action", "watchdog=reset",
-      ...this.networkArgs(),
-      ...(this.options.share ? ["-virtfs", `local,path=${this.options.share},mount_tag=host,security_model=none,readonly=on`] : []),
+      ...networkArgs(this.options),
     ], { stdio: ["ignore", "pipe", "pipe"] });
     child.stderr!.on("data", (d: Buffer) => (this.qemuStderr += d.toString()));
     this.qemu = child;
     this.exited = new Promise((r) => child.on("exit", () => r()));
-    void this.exited.then(() => this.onExit());
-    const record = this.beginBoot(Date.now(), { file: serial, start: 0 });
-    this.shell = new TestShell(sock, () => this.qemu !== undefined, () => `${this.current?.n} (${this.current?.end})`);
-    this.options.log?.(`boot ${n}: power on`);
-    void QmpClient.connect(qmpSock, 20_000).then(
-      (qmp) => {
-        this.qmp = qmp;
-        qmp.onEvent = (e) => this.onEvent(e);
-      },
-      (e: Error) => this.options.log?.(`boot ${n}: ${e.message}`),
-    );
-    return record;
-  }
-
-  private beginBoot(startedAt: number, console: BootRecord["console"]): BootRecord {
-    const record: BootRecord = { n: this.boots.length + 1, slot: "", leftBefore: 0, triesReset: false, startedAt, uboot: [], end: "running", events: [], console };
-    this.boots.push(record);
-    return record;
-  }
-
-  private onEvent(e: QmpEvent): void {
-    const record = this.current;
-    if (!record) return;
-    record.events.push(e);
-    if (e.event !== "RESET") return;
-    const console = { file: record.console.file, start: this.consoleSize(record.console.file) };
-    // U-Boot resets the machine itself when every slot is at zero, before it boots
-    // any: that is part of the same boot, not a boot of its own
-    if (!record.slot) {
-      record.triesReset = record.triesReset || ubootCycles(this.consoleLog(record)).some((c) => c.resetAllTries);
-      return;
+    void this.exited.then(() => this.onExit(record));
+    this.qmp = await QmpClient.connect(qmpSock, 20_000);
+    record.events = this.qmp.events;
+    this.shell = new TestShell(sock, () => this.qemu !== undefined, () => `${record.n} (${record.end})`);
+    if (wait === "none") return record;
+    try {
+      await this.shell.ready(180_000);
+    } catch (e) {
+      if (!(await this.emulatorFault(record))) throw new Error(`${(e as Error).message}\n${this.qemuStderr.slice(-500)}${this.consoleLog().slice(-3000)}`);
+      return this.powerOn(wait);
     }
-    record.end = record.events.some((x) => x.event === "WATCHDOG") ? "watchdog-reset" : "guest-reset";
-    record.console.end = console.start;
+    if (wait === "shell") return record;
+    // multi-user.target active = "reached multi-user" (a oneshot still running after it,
+    // e.g. first-boot waiting for provisioning, keeps is-system-running at "starting").
+    await this.waitUntil("systemctl is-active -q multi-user.target", "multi-user.target", 300_000);
+    record.multiUserMs = Date.now() - t0;
+    this.options.log?.(`boot ${record.n}: multi-user.target after ${(record.multiUserMs / 1000).toFixed(1)} s`);
+    return record;
+  }
+
+  private onExit(record: BootRecord): void {
+    const events = record.events.map((e) => e.event);
+    const shutdown = record.events.find((e) => e.event === "SHUTDOWN");
+    if (events.includes("WATCHDOG")) record.end = "watchdog-reset";
+    else if (this.killedByHarness) record.end = "power-cut";
+    else if (shutdown?.data?.reason === "guest-reset") record.end = "guest-reset";
+    else if (shutdown?.data?.reason === "guest-shutdown") record.end = "guest-poweroff";
+    else record.end = "exited";
     this.options.log?.(`boot ${record.n}: ended (${record.end})`);
-    this.shell?.newBoot();
-    this.unclaimed = this.beginBoot(e.at, console);
-  }
-
-  private onExit(): void {
-    const record = this.current;
-    if (record && record.end === "running") {
-      const shutdown = record.events.find((e) => e.event === "SHUTDOWN");
-      record.end = this.killedByHarness ? "power-cut" : shutdown?.data?.reason === "guest-shutdown" ? "guest-poweroff" : "exited";
-      this.options.log?.(`boot ${record.n}: ended (${record.end})`);
-    }
-    this.unclaimed = undefined;
     this.qmp?.close();
     this.qmp = undefined;
     this.shell?.close();
@@ -262,55 +180,32 @@ export class VmTarget extends TargetBase {
     this.qemu = undefined;
   }
 
-  /** Waits for U-Boot's line naming the slot of this boot, and follows it to "Starting kernel". */
-  private async ubootChoice(record: BootRecord): Promise<BootRecord> {
-    const deadline = Date.now() + 120_000;
-    while (Date.now() < deadline) {
-      const cycles = ubootCycles(this.consoleLog(record));
-      record.triesReset ||= cycles.some((c) => c.resetAllTries);
-      const cycle = cycles.filter((c) => c.slot).at(-1);
-      if (cycle && !record.slot) {
-        record.slot = cycle.slot!;
-        record.leftBefore = cycle.triesBefore!;
-      }
-      if (cycle?.kernelStarted) {
-        record.ubootMs ??= Date.now() - record.startedAt;
-        record.uboot = ubootLines(cycle);
-        return record;
-      }
-      if (record.end !== "running") break;
-      await sleep(100);
-    }
-    throw new Error(`boot ${record.n}: U-Boot did not start a kernel (${record.end})\n${this.qemuStderr.slice(-500)}${this.consoleLog(record).slice(-3000)}`);
+  /**
+   * Multi-threaded TCG occasionally breaks the kernel's own code patching while it
+   * boots (an `int3` Oops before userspace; a QEMU defect, not the device's). Such an
+   * attempt never reached the initrd, so nothing of the device ran: the driver takes
+   * back the try its bootmeth consumed, records the fault and powers on again, at
+   * most twice per boot. Any failure after the kernel started /init stays a boot.
+   */
+  readonly emulatorFaults: { boot: number; slot: string; line: string }[] = [];
+  private async emulatorFault(record: BootRecord): Promise<boolean> {
+    await this.exited;
+    const log = this.consoleLog();
+    const panic = /Kernel panic[^\n]*/.exec(log);
+    if (!panic || /Run \/init as init process/.test(log)) return false;
+    if (this.emulatorFaults.filter((f) => f.boot === record.n).length >= 2) return false;
+    await must(["fw_setenv", ...this.fwEnvArgs(), `BOOT_${record.slot}_LEFT`, String(record.leftBefore)]);
+    this.emulatorFaults.push({ boot: record.n, slot: record.slot, line: panic[0] });
+    this.boots.pop();
+    this.options.log?.(`boot ${record.n}: emulator fault before /init (${panic[0].trim()}); try restored, powering on again`);
+    return true;
   }
 
-  private networkArgs(): string[] {
-    const relay = join(this.options.workDir, "relay.cjs");
-    writeFileSync(relay, RELAY_SOURCE);
-    const wanFwd = Object.entries(this.options.wanServices ?? {}).map(([g, h]) => `,guestfwd=tcp:${WAN_SERVICE_ADDRESS}:${g}-cmd:node ${relay} ${h}`).join("");
-    const lanFwd = Object.entries(this.options.lanForwards ?? {}).map(([g, h]) => `,hostfwd=tcp:127.0.0.1:${h}-172.20.30.1:${g}`).join("");
-    // restrict=on: the guest reaches nothing on the host or beyond except what is forwarded.
-    return [
-      "-netdev", `user,id=wan,restrict=on,net=10.0.2.0/24${wanFwd}`,
-      "-device", "virtio-net-pci,netdev=wan,mac=52:54:00:a7:00:01",
-      "-netdev", `user,id=lan,restrict=on,net=172.20.30.0/24,host=172.20.30.2,dhcpstart=172.20.30.200${lanFwd}`,
-      "-device", "virtio-net-pci,netdev=lan,mac=52:54:00:a7:00:02",
-    ];
-  }
-
-  private consoleSize(file: string): number {
+  private qemuStderr = "";
+  private serialPath = "";
+  consoleLog(): string {
     try {
-      return readFileSync(file).length;
-    } catch {
-      return 0;
-    }
-  }
-
-  /** The serial console (U-Boot and kernel) of one boot, the current one by default. */
-  consoleLog(record: BootRecord | undefined = this.current): string {
-    if (!record) return "";
-    try {
-      return readFileSync(record.console.file).subarray(record.console.start, record.console.end).toString("utf8");
+      return readFileSync(this.serialPath, "utf8");
     } catch {
       return "";
     }
@@ -322,25 +217,17 @@ export class VmTarget extends TargetBase {
     return this.shell.exec(command, options);
   }
 
-  /** Waits until the boot running now has ended (guest reboot or poweroff, watchdog reset); returns its record. */
+  /** Waits until QEMU is off by itself (guest reboot/poweroff, watchdog reset); returns how that boot ended. */
   async waitForOff(timeoutMs: number): Promise<BootRecord> {
     const record = this.current!;
-    const deadline = Date.now() + timeoutMs;
-    while (record.end === "running") {
-      if (Date.now() > deadline) throw new Error(`boot ${record.n} (slot ${record.slot}) did not end within ${timeoutMs} ms\n${this.consoleLog(record).slice(-2000)}`);
-      await sleep(100);
+    if (this.qemu && !(await Promise.race([this.exited!.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), timeoutMs))]))) {
+      throw new Error(`boot ${record.n} (slot ${record.slot}) did not end within ${timeoutMs} ms\n${this.consoleLog().slice(-2000)}`);
     }
     return record;
   }
 
-  /** Waits until the test shell of the boot running now answers (after powerOn("uboot")). */
-  async waitForShell(): Promise<void> {
-    if (!this.shell) throw new Error("VM is not running");
-    await this.shell.ready(300_000);
-  }
-
-  /** Orderly reboot: the guest reboots, U-Boot runs again; follows the new boot to `wait`. */
-  async reboot(wait: "multi-user" | "shell" | "uboot" = "multi-user"): Promise<void> {
+  /** Orderly reboot: the guest's reboot ends QEMU (-no-reboot); the bootmeth runs again. */
+  async reboot(wait: "multi-user" | "shell" = "multi-user"): Promise<void> {
     this.shell?.send("systemctl reboot");
     await this.waitForOff(120_000);
     await this.powerOn(wait);
@@ -364,22 +251,3 @@ export class VmTarget extends TargetBase {
   }
 }
 
-/** guestfwd relay: one process per guest connection, stdio <-> 127.0.0.1:<port>. */
-const RELAY_SOURCE = `const s = require("net").connect(Number(process.argv[2]), "127.0.0.1");
-process.stdin.pipe(s); s.pipe(process.stdout);
-s.on("error", () => process.exit(1)); s.on("close", () => process.exit(0));
-`;
-
-const qemuVersions = new Map<string, string>();
-function qemuVersion(binary: string): string {
-  if (!qemuVersions.has(binary)) {
-    let v = "unknown";
-    try {
-      v = execFileSync(binary, ["--version"], { encoding: "utf8" }).split("\n")[0] ?? "";
-    } catch {
-      /* not installed: the boot itself reports it */
-    }
-    qemuVersions.set(binary, v);
-  }
-  return qemuVersions.get(binary)!;
-}

@@ -1,0 +1,22 @@
+import type { TargetBase } from "../../conformance/targets/driver.js";
+
+/** What the QEMU twins' suites read through the device's root shell, on either driver. */
+interface RaucSlot {
+  bootname: string | null;
+  state: string;
+  boot_status: string | null;
+}
+
+export async function raucStatus(vm: TargetBase): Promise<{ booted: string; slots: Record<string, RaucSlot> }> {
+  const s = JSON.parse(await vm.succeed("rauc status --output-format=json")) as { booted: string; slots: Record<string, RaucSlot>[] };
+  return { booted: s.booted, slots: Object.assign({}, ...s.slots) as Record<string, RaucSlot> };
+}
+
+/** The host's bundle folder, shared read-only over 9p, at /mnt/host. */
+export async function mountShare(vm: TargetBase): Promise<void> {
+  await vm.succeed("mountpoint -q /mnt/host || { mkdir -p /mnt/host && mount -t 9p -o trans=virtio,ro host /mnt/host; }");
+}
+
+export async function cmdlineSlot(vm: TargetBase): Promise<string | undefined> {
+  return /rauc\.slot=(\S+)/.exec(await vm.succeed("cat /proc/cmdline"))?.[1];
+}
