@@ -26,7 +26,7 @@ export interface ConstraintKeyword {
 }
 
 /** Named formats compile to patterns so standalone validators need no format plugin at run time. */
-export const FORMAT_PATTERNS: Record<string, string> = {
+const FORMAT_PATTERNS: Record<string, string> = {
   ipv4: "^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$",
   "ipv4-cidr": "^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}/(3[0-2]|[12]?[0-9])$",
   uri: "^[A-Za-z][A-Za-z0-9+.-]*://[^\\s]+$",

@@ -4,8 +4,6 @@ import type { Position } from "../spec/markdown.js";
 import { splitCell, type Cell } from "./cells.js";
 import { appliesTo, CONSTRAINTS, jsonValue, type BaseType, type Constraint, type JsonSchema } from "./constraints.js";
 
-export { FORMAT_PATTERNS, type JsonSchema } from "./constraints.js";
-
 interface TypeExpr {
   base: BaseType;
   of?: TypeExpr[];

@@ -5,7 +5,7 @@ import { ruleById } from "./rules/index.js";
 export type Diagnostic = Problem & { line: number; column: number };
 
 /** A rule's declared severity; a rule name without a file under compiler/spec/rules/ is a bug in the compiler. */
-export function ruleSeverity(rule: string): Severity {
+function ruleSeverity(rule: string): Severity {
   const severity = ruleById(rule)?.severity;
   if (!severity) throw new Error(`internal: rule "${rule}" is reported but not declared in compiler/spec/rules/`);
   return severity;

@@ -20,7 +20,7 @@ export interface RuleInfo {
 }
 
 /** What OpenSpec does with the same finding, in words: the note, else the bare level, else "no". */
-export function openspecText(r: Rule): string {
+function openspecText(r: Rule): string {
   return r.openspecNote ?? r.openspecLevel ?? "no";
 }
 

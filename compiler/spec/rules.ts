@@ -7,8 +7,7 @@ import { en18031Ids } from "./rules/en18031-unknown.js";
 import { STATUSES } from "./rules/limits.js";
 import type { ChangeView, CheckedRequirement, CheckedScenario, DeltaContext, Report, Rule, RuleSet } from "./rules/types.js";
 
-export type { ChangeView, CheckedRequirement, CheckedScenario, DeltaContext, RuleSet } from "./rules/types.js";
-export { ID_PATTERN, MAX_REQUIREMENT_TEXT_LENGTH, MIN_PURPOSE_LENGTH } from "./rules/limits.js";
+export type { ChangeView, CheckedRequirement, DeltaContext, RuleSet } from "./rules/types.js";
 
 export interface RuleContext {
   sink: DiagnosticSink;

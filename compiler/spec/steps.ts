@@ -80,7 +80,7 @@ function distance(a: string, b: string): number {
 }
 
 /** The step keyword a misspelt one most likely meant (at most one edit for short words, two for longer). */
-export function closestKeyword(word: string): StepKeyword | undefined {
+function closestKeyword(word: string): StepKeyword | undefined {
   const upper = word.toUpperCase();
   if (upper.length > 8) return undefined;
   let best: { k: StepKeyword; d: number } | undefined;

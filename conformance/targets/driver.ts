@@ -27,7 +27,7 @@ export interface ExecOptions {
   input?: string;
 }
 
-export interface Target {
+interface Target {
   start(): Promise<void>;
   /** Orderly shutdown (or teardown); always safe to call twice. */
   stop(): Promise<void>;
@@ -41,7 +41,7 @@ export interface Target {
   describe(): TargetDescription;
 }
 
-export class CommandFailed extends Error {
+class CommandFailed extends Error {
   constructor(
     readonly command: string,
     readonly result: ExecResult,

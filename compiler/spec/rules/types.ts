@@ -7,7 +7,7 @@ import type { Requirement, Scenario, SpecDocument, Step } from "../model.js";
 export type RuleSet = "atomicnix" | "openspec";
 
 /** A level `openspec validate --strict` prints. */
-export type OpenSpecLevel = "ERROR" | "WARNING" | "INFO";
+type OpenSpecLevel = "ERROR" | "WARNING" | "INFO";
 
 /** Reports one finding of the rule it was handed to; the severity defaults to the rule's. */
 export type Report = (at: Position, message: string, severity?: Severity) => void;
@@ -30,14 +30,14 @@ export interface CheckedRequirement {
   line: number;
 }
 
-export interface RequirementContext {
+interface RequirementContext {
   /** what the model builder read from the block (IDs, status, EN 18031 IDs), findings aside */
   checked: CheckedRequirement;
   /** the known EN 18031-1 requirement IDs */
   en18031: ReadonlySet<string>;
 }
 
-export interface ScenarioContext {
+interface ScenarioContext {
   requirement: CheckedRequirement;
   scenario: CheckedScenario;
 }
@@ -71,7 +71,7 @@ export interface ChangeView {
  * deltas against the baseline, a schema table's cells, the OpenSpec emulation) names
  * that pass in `elsewhere` instead, so `--explain` can say where the rule lives.
  */
-export interface RuleCheck {
+interface RuleCheck {
   /** a capability's main spec as a whole */
   spec?(doc: SpecDocument, report: Report): void;
   /** one requirement block: of a main spec, or ADDED/MODIFIED in a delta */

@@ -91,7 +91,7 @@ export function loadArtifactSet(dir: string | undefined = process.env.ATOMICNIX_
 }
 
 /** SHA-256 of a file, streamed (disk images are over 1 GiB). */
-export async function fileSha256(file: string): Promise<string> {
+async function fileSha256(file: string): Promise<string> {
   const h = createHash("sha256");
   for await (const chunk of createReadStream(file, { highWaterMark: 4 * 1024 * 1024 })) h.update(chunk as Buffer);
   return h.digest("hex");

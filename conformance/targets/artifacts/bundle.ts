@@ -1,6 +1,6 @@
 import { mustRun, runTool } from "./exec.js";
 
-export interface BundleImage {
+interface BundleImage {
   /** slot class the image is for (boot, rootfs) */
   slotClass: string;
   filename: string;

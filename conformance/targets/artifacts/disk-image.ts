@@ -1,9 +1,9 @@
 import { closeSync, openSync, readSync, readFileSync, statSync } from "node:fs";
 import { mustRun } from "./exec.js";
 
-export const SECTOR_BYTES = 512;
+const SECTOR_BYTES = 512;
 
-export interface PartitionEntry {
+interface PartitionEntry {
   /** 1-based partition number */
   number: number;
   /** start and size in 512-byte sectors, as sfdisk reports them */
@@ -71,7 +71,7 @@ export interface RawBlobCheck {
 }
 
 /** Reads `length` bytes at `offset` of a file. */
-export function readBytes(file: string, offset: number, length: number): Buffer {
+function readBytes(file: string, offset: number, length: number): Buffer {
   const buf = Buffer.alloc(length);
   const fd = openSync(file, "r");
   try {

@@ -92,7 +92,7 @@ export function distributionOwner(root: string, path: string, lists = dpkgLists(
 }
 
 const listCache = new Map<string, Map<string, string>>();
-export function dpkgLists(root: string): Map<string, string> {
+function dpkgLists(root: string): Map<string, string> {
   const cached = listCache.get(root);
   if (cached) return cached;
   const owners = new Map<string, string>();

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 
 /** Debian's u-boot-qemu build for `qemu-system-aarch64 -M virt`. */
-export const QEMU_ARM64_UBOOT = "/usr/lib/u-boot/qemu_arm64/u-boot.bin";
+const QEMU_ARM64_UBOOT = "/usr/lib/u-boot/qemu_arm64/u-boot.bin";
 
 export interface UbootRun {
   /** serial console text, carriage returns removed */

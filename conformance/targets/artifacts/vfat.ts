@@ -26,9 +26,3 @@ export function listVfatFiles(image: string, offsetBytes = 0): string[] {
 export function readVfatFile(image: string, path: string, offsetBytes = 0): Buffer {
   return mustRun("mcopy", ["-n", "-i", target(image, offsetBytes), `::${path}`, "-"], { env: MTOOLS_ENV });
 }
-
-/** Volume label as mtools reports it (`mlabel -s`). */
-export function vfatLabel(image: string, offsetBytes = 0): string {
-  const out = mustRun("mlabel", ["-s", "-i", target(image, offsetBytes), "::"], { env: MTOOLS_ENV }).toString("utf8");
-  return /Volume label is (.*)/.exec(out)?.[1]?.trim() ?? "";
-}

@@ -20,9 +20,9 @@ export interface TwinNetworkOptions {
 }
 
 export const WAN_PEER_ADDRESS = "192.168.77.1";
-export const WAN_PREFIX = 24;
-export const WAN_DHCP_RANGE = ["192.168.77.100", "192.168.77.150"] as const;
-export const DEFAULT_WAN_MAC = "52:54:00:a7:00:01";
+const WAN_PREFIX = 24;
+const WAN_DHCP_RANGE = ["192.168.77.100", "192.168.77.150"] as const;
+const DEFAULT_WAN_MAC = "52:54:00:a7:00:01";
 
 export type Peer = "wan" | "lan" | "tun";
 

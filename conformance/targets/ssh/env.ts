@@ -1,7 +1,7 @@
 import type { SshOptions } from "./ssh.js";
 
 /** Rock64's debug UART runs at 1.5 Mbaud (U-Boot and the kernel console). */
-export const DEFAULT_CONSOLE_BAUD = 1_500_000;
+const DEFAULT_CONSOLE_BAUD = 1_500_000;
 
 /** `DEV[:BAUD]`, e.g. `/dev/ttyUSB0:1500000`. */
 export function parseConsole(value: string): { device: string; baud: number } {

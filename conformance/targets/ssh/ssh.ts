@@ -48,7 +48,7 @@ interface Facts {
 }
 
 /** ssh exits 255 when the connection itself failed, not the remote command. */
-export const SSH_CONNECTION_FAILED = 255;
+const SSH_CONNECTION_FAILED = 255;
 
 export class SshTarget extends TargetBase {
   readonly host: string;
