@@ -98,8 +98,11 @@ if [ ! -f "$imgdir/twin.img" ]; then
     bash "$repo/nix/scripts/build-boot-vfat.sh" "$tmp/boot.vfat" --kernel "$tmp/vmlinuz" --initrd "$tmp/initrd" >&2
     printf 'BOOT_ORDER=A B\nBOOT_A_LEFT=3\nBOOT_B_LEFT=3\n' > "$tmp/uboot-env.txt"
   fi
+  # The env where the virtual targets' fw_env.config has it (specs/partition-layout's table).
+  layout_env=$repo/generated/layout/partition-layout.env
+  env_offset=$(. "$layout_env" && echo "$LAYOUT_ENV_VIRTUAL_OFFSET") env_size=$(. "$layout_env" && echo "$LAYOUT_ENV_VIRTUAL_SIZE")
   bash "$repo/nix/scripts/build-image.sh" "$tmp/twin.img" --boot-vfat "$tmp/boot.vfat" --rootfs "$tmp/rootfs.squashfs" \
-    --uboot-env "$tmp/uboot-env.txt" --env-offset 0x100000 --env-size 0x4000 >&2
+    --uboot-env "$tmp/uboot-env.txt" --env-offset "$env_offset" --env-size "$env_size" --layout "$layout_env" >&2
   version=$(cat "$root/etc/atomicnix/version")
   say "update bundle $version"
   bash "$repo/nix/scripts/build-rauc-bundle.sh" "$tmp/twin.raucb" --boot-vfat "$tmp/boot.vfat" --rootfs "$tmp/rootfs.squashfs" \
