@@ -63,7 +63,7 @@ in
   virtualisation.vmVariant = vm: {
     boot.kernelParams = [
       "rauc.slot=A"
-      "atomicnix.lowerdev=${disk}2"
+      "atomicnix.lowerdev=${disk}${toString layout.slots.A.rootfs}"
     ];
     virtualisation = {
       useDefaultFilesystems = false;

@@ -17,9 +17,10 @@ let
   layout = builtins.fromJSON (builtins.readFile ../../generated/layout/partition-layout.json);
   env = layout.ubootEnv.virtual;
   bootA = builtins.head (builtins.filter (p: p.name == "boot-a") layout.partitions);
+  rootfsA = builtins.head (builtins.filter (p: p.name == "rootfs-a") layout.partitions);
   squashfs = callPackage ../squashfs.nix {
     inherit nixosConfig;
-    maxSquashfsSize = 1073741824;
+    maxSquashfsSize = rootfsA.sizeBytes;
     compressionLevel = 3;
   };
 in

@@ -244,8 +244,8 @@ scenario("boot.script.u-boot-run", { ...onArtifacts, timeout: 90_000 }, async ({
   const bootargs = /^AtomicNix: bootargs (.*)$/m.exec(c)?.[1] ?? "";
   const words = bootargs.split(" ");
   expect(words).toEqual(expect.arrayContaining(["root=fstab", "rauc.slot=A"]));
-  // virtio device 0 here; partition 2 of the boot device is rootfs-a
-  expect(words).toContain("atomicnix.lowerdev=/dev/mmcblk0p2");
+  // virtio device 0 here; slot A's rootfs partition of the boot device
+  expect(words).toContain(`atomicnix.lowerdev=/dev/mmcblk0p${LAYOUT.slots.A.rootfs}`);
   // Image and initrd are read (sizes as in boot-a) before booti is called
   const bootA = partition("boot-a").startBytes;
   const reads = [...c.matchAll(/^(\d+) bytes read in/gm)].map((m) => Number(m[1]));
