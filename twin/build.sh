@@ -55,7 +55,7 @@ if [ "$arch" = arm64 ]; then
   uboot_dir=$(bash "$here/build-uboot.sh")
   uboot_key=$(basename "$uboot_dir")
 fi
-img_key=$( { echo "$key $level $uboot_key"; cat "$here/build-initrd.sh" "$here/initrd-init" "$here/build.sh" "$here/kernel-image.sh" ${uboot_key:+"$here/uboot/env-arm64.txt"} "$repo"/nix/scripts/build-{squashfs,boot-vfat,image,rauc-bundle}.sh "$repo"/nix/scripts/{compile-boot-script.sh,boot.cmd}; } | sha256sum | cut -c1-16)
+img_key=$( { echo "$key $level $uboot_key"; cat "$here/build-initrd.sh" "$here/initrd-init" "$here/build.sh" "$here/kernel-image.sh" ${uboot_key:+"$here/uboot/env-arm64.txt"} "$repo"/nix/scripts/build-{squashfs,boot-vfat,image,rauc-bundle}.sh "$repo"/nix/scripts/{compile-boot-script.sh,boot.cmd} "$repo/generated/layout/partition-layout.env"; } | sha256sum | cut -c1-16)
 imgdir=$cache/image-$arch-$img_key
 if [ ! -f "$imgdir/twin.img" ]; then
   tmp=$imgdir.tmp.$$
