@@ -81,6 +81,9 @@ if [ ! -f "$imgdir/twin.img" ]; then
     # the script the same source and compiler produce.
     bash "$repo/nix/scripts/compile-boot-script.sh" "$repo/nix/scripts/boot.cmd" "$tmp/boot.scr" --arch x86_64 --build-id "twin-$img_key" --kernel-params "$twin_kernel_params" --cmd-out "$tmp/boot.cmd" >&2
   fi
+  # The boot vfat fills its slot's boot partition (specs/partition-layout's table).
+  layout_env=$repo/generated/layout/partition-layout.env
+  boot_mib=$(. "$layout_env" && echo $((LAYOUT_BOOT_A_SIZE / LAYOUT_MIB)))
   say "initrd"
   bash "$here/build-initrd.sh" "$root" "$tmp/initrd"
   say "squashfs (zstd level $level)"
@@ -88,18 +91,17 @@ if [ ! -f "$imgdir/twin.img" ]; then
   bash "$repo/nix/scripts/build-squashfs.sh" "$root" "$tmp/rootfs.squashfs" --level "$level" --owners keep >&2
   say "squashfs done in $((SECONDS - s)) s ($(du -h "$tmp/rootfs.squashfs" | cut -f1))"
   if [ "$arch" = arm64 ]; then
-    bash "$repo/nix/scripts/build-boot-vfat.sh" "$tmp/boot.vfat" --kernel "$tmp/Image.gz" --initrd "$tmp/initrd" "${boot_extra[@]}" >&2
+    bash "$repo/nix/scripts/build-boot-vfat.sh" "$tmp/boot.vfat" --kernel "$tmp/Image.gz" --initrd "$tmp/initrd" "${boot_extra[@]}" --size-mib "$boot_mib" >&2
     # U-Boot's own default env with the twin's variables over it (a saved env
     # replaces the compiled defaults entirely; without them there is no bootcmd).
     ours=$(grep -v '^#' "$here/uboot/env-arm64.txt" | grep -v '^[[:space:]]*$')
     awk -F= 'NR == FNR { ours[$1] = 1; next } !($1 in ours)' <(printf '%s\n' "$ours") "$uboot_dir/u-boot-initial-env" > "$tmp/uboot-env.txt"
     printf '%s\n' "$ours" >> "$tmp/uboot-env.txt"
   else
-    bash "$repo/nix/scripts/build-boot-vfat.sh" "$tmp/boot.vfat" --kernel "$tmp/vmlinuz" --initrd "$tmp/initrd" >&2
+    bash "$repo/nix/scripts/build-boot-vfat.sh" "$tmp/boot.vfat" --kernel "$tmp/vmlinuz" --initrd "$tmp/initrd" --size-mib "$boot_mib" >&2
     printf 'BOOT_ORDER=A B\nBOOT_A_LEFT=3\nBOOT_B_LEFT=3\n' > "$tmp/uboot-env.txt"
   fi
   # The env where the virtual targets' fw_env.config has it (specs/partition-layout's table).
-  layout_env=$repo/generated/layout/partition-layout.env
   env_offset=$(. "$layout_env" && echo "$LAYOUT_ENV_VIRTUAL_OFFSET") env_size=$(. "$layout_env" && echo "$LAYOUT_ENV_VIRTUAL_SIZE")
   bash "$repo/nix/scripts/build-image.sh" "$tmp/twin.img" --boot-vfat "$tmp/boot.vfat" --rootfs "$tmp/rootfs.squashfs" \
     --uboot-env "$tmp/uboot-env.txt" --env-offset "$env_offset" --env-size "$env_size" --layout "$layout_env" >&2

@@ -10,7 +10,7 @@ import { chownSync, copyFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFile
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { certGeneratorPath, mustRun, runBuildScript, scriptPath, type ArtifactSet } from "../../conformance/targets/artifacts/index.js";
-import { envLocation } from "../../generated/layout/partition-layout.js";
+import { envLocation, partition } from "../../generated/layout/partition-layout.js";
 
 export const VERSION = "25.11.20250101.a1b2c3d";
 export const BUILD_ID = "test-build-7f3a";
@@ -109,7 +109,7 @@ export function buildSmall(): SmallBuild {
 
   const bootVfat = join(dir, "boot.vfat");
   timed("build-boot-vfat", () =>
-    build("build-boot-vfat.sh", [bootVfat, "--kernel", kernel, "--initrd", initrd, "--dtb", dtb, "--dtb-path", "rockchip/rk3328-rock64.dtb", "--boot-scr", bootScr]),
+    build("build-boot-vfat.sh", [bootVfat, "--kernel", kernel, "--initrd", initrd, "--dtb", dtb, "--dtb-path", "rockchip/rk3328-rock64.dtb", "--boot-scr", bootScr, "--size-mib", String(partition("boot-a").sizeMiB)]),
   );
 
   const bundle = join(dir, "rock64.raucb");

@@ -25,6 +25,7 @@ afterAll(() => {
 /** Files that read generated/layout (JSON, .env or the TS accessor) and so may not spell a layout fact themselves. */
 const READERS = [
   "nix/scripts/build-image.sh",
+  "nix/scripts/build-boot-vfat.sh",
   "twin/build.sh",
   "twin/build-initrd.sh",
   "twin/initrd-init",
@@ -260,6 +261,12 @@ describe("build-image.sh's layout reader", () => {
     const r = run(good.split("\n").filter((l) => !l.startsWith("LAYOUT_ROOTFS_A_SIZE=")).join("\n"));
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/LAYOUT_ROOTFS_A_SIZE is missing/);
+  });
+
+  it("build-boot-vfat.sh has no slot size of its own: the caller passes the layout's", () => {
+    const r = spawnSync("bash", [join(repo, "nix/scripts/build-boot-vfat.sh"), join(dir, "b.vfat"), "--kernel", join(dir, "boot.vfat"), "--initrd", join(dir, "boot.vfat")], { encoding: "utf8" });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--size-mib is required/);
   });
 
   it("refuses a missing layout file, saying how to give one", () => {
