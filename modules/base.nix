@@ -11,6 +11,10 @@
 }:
 let
   cfg = config.atomicnix;
+  # Partition sizes from specs/partition-layout's table, compiled into generated/layout.
+  layout = builtins.fromJSON (builtins.readFile ../generated/layout/partition-layout.json);
+  partition = name: builtins.head (builtins.filter (p: p.name == name) layout.partitions);
+  mib = name: "${toString (partition name).sizeMiB}M";
 in
 {
   imports = [
@@ -140,27 +144,27 @@ in
       "10-boot-a" = {
         Type = "xbootldr";
         Label = "boot-a";
-        SizeMinBytes = "128M";
-        SizeMaxBytes = "128M";
+        SizeMinBytes = mib "boot-a";
+        SizeMaxBytes = mib "boot-a";
       };
       "20-rootfs-a" = {
         Type = "root-arm64";
         Label = "rootfs-a";
-        SizeMinBytes = "1024M";
-        SizeMaxBytes = "1024M";
+        SizeMinBytes = mib "rootfs-a";
+        SizeMaxBytes = mib "rootfs-a";
       };
       "30-boot-b" = {
         Type = "xbootldr";
         Label = "boot-b";
-        SizeMinBytes = "128M";
-        SizeMaxBytes = "128M";
+        SizeMinBytes = mib "boot-b";
+        SizeMaxBytes = mib "boot-b";
         Format = "vfat";
       };
       "40-rootfs-b" = {
         Type = "root-arm64";
         Label = "rootfs-b";
-        SizeMinBytes = "1024M";
-        SizeMaxBytes = "1024M";
+        SizeMinBytes = mib "rootfs-b";
+        SizeMaxBytes = mib "rootfs-b";
       };
       "50-data" = {
         Type = "linux-generic";

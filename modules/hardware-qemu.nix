@@ -10,6 +10,8 @@
 }:
 let
   disk = "/dev/vda";
+  # The slot map of specs/partition-layout's table, compiled into generated/layout.
+  layout = builtins.fromJSON (builtins.readFile ../generated/layout/partition-layout.json);
 in
 {
   imports = [
@@ -22,16 +24,17 @@ in
 
   atomicnix.rootDevice = disk;
 
-  # The twin's file, installed unchanged: /dev/vda at 1 MiB, 16 KiB.
+  # The twin's file, installed unchanged: the virtual row of specs/partition-layout's
+  # env table (tests/layout-facts.test.ts holds the file to it).
   environment.etc."fw_env.config".source = ../device/etc/fw_env.virtio.config;
 
   atomicnix.rauc = {
     bootloader = "uboot";
     slots = {
-      boot0 = "${disk}1";
-      rootfs0 = "${disk}2";
-      boot1 = "${disk}3";
-      rootfs1 = "${disk}4";
+      boot0 = "${disk}${toString layout.slots.A.boot}";
+      rootfs0 = "${disk}${toString layout.slots.A.rootfs}";
+      boot1 = "${disk}${toString layout.slots.B.boot}";
+      rootfs1 = "${disk}${toString layout.slots.B.rootfs}";
     };
   };
 
@@ -60,7 +63,7 @@ in
   virtualisation.vmVariant = vm: {
     boot.kernelParams = [
       "rauc.slot=A"
-      "atomicnix.lowerdev=${disk}2"
+      "atomicnix.lowerdev=${disk}${toString layout.slots.A.rootfs}"
     ];
     virtualisation = {
       useDefaultFilesystems = false;

@@ -2,9 +2,10 @@
 # U-Boot environment. Everything else comes from base.nix.
 { lib, ... }:
 let
-  # The eMMC as Linux names it (mmc 1 in U-Boot). Partition numbers follow
-  # specs/partition-layout: boot-a, rootfs-a, boot-b, rootfs-b, data.
+  # The eMMC as Linux names it (mmc 1 in U-Boot). Partition numbers are the slot map
+  # of specs/partition-layout's table, compiled into generated/layout.
   emmc = "/dev/mmcblk1";
+  layout = builtins.fromJSON (builtins.readFile ../generated/layout/partition-layout.json);
 in
 {
   imports = [
@@ -20,10 +21,10 @@ in
   atomicnix.rauc = {
     bootloader = "uboot";
     slots = {
-      boot0 = "${emmc}p1";
-      rootfs0 = "${emmc}p2";
-      boot1 = "${emmc}p3";
-      rootfs1 = "${emmc}p4";
+      boot0 = "${emmc}p${toString layout.slots.A.boot}";
+      rootfs0 = "${emmc}p${toString layout.slots.A.rootfs}";
+      boot1 = "${emmc}p${toString layout.slots.B.boot}";
+      rootfs1 = "${emmc}p${toString layout.slots.B.rootfs}";
     };
   };
 

@@ -14,6 +14,9 @@ let
   kernel = "${sys.build.kernel}/${sys.boot.loader.kernelFile}";
   initrd = "${sys.build.initialRamdisk}/${sys.boot.loader.initrdFile}";
   dtb = "${nixosConfig.boot.kernelPackages.kernel}/dtbs/${dtbPath}";
+  # The filesystem fills its slot's boot partition (specs/partition-layout's table).
+  layout = builtins.fromJSON (builtins.readFile ../generated/layout/partition-layout.json);
+  bootA = builtins.head (builtins.filter (p: p.name == "boot-a") layout.partitions);
 in
 stdenv.mkDerivation {
   name = "atomicnix-boot-vfat";
@@ -29,7 +32,7 @@ stdenv.mkDerivation {
       --kernel ${kernel} --initrd ${initrd} \
       --dtb ${dtb} --dtb-path ${dtbPath} \
       --boot-scr ${bootScript}/boot.scr \
-      --size-mib 128 --label BOOT
+      --size-mib ${toString bootA.sizeMiB} --label BOOT
     runHook postBuild
   '';
   dontInstall = true;

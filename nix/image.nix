@@ -31,7 +31,8 @@ stdenv.mkDerivation {
       --boot-vfat ${bootVfat}/boot.vfat \
       --rootfs ${squashfsImage}/rootfs.squashfs \
       --idbloader ${ubootRock64}/idbloader.img \
-      --uboot-itb ${ubootRock64}/u-boot.itb
+      --uboot-itb ${ubootRock64}/u-boot.itb \
+      --layout ${../generated/layout/partition-layout.env}
     runHook postBuild
   '';
   dontInstall = true;

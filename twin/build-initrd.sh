@@ -25,6 +25,8 @@ ln -s lib "$ir/lib64"
 
 install -m 0755 "$root/usr/bin/busybox" "$ir/bin/busybox"
 install -m 0755 "$here/initrd-init" "$ir/init"
+# The init has no JSON reader: it sources the layout's shell form, compiled from the same table.
+install -m 0644 "$here/../generated/layout/partition-layout.env" "$ir/etc/partition-layout.env"
 
 # ---- modules: the wanted ones and everything they depend on, deepest first
 WANTED=(virtio_pci virtio_blk virtio_console squashfs overlay loop f2fs vfat nls_cp437 nls_iso8859_1 crc32c_generic)

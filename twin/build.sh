@@ -55,7 +55,7 @@ if [ "$arch" = arm64 ]; then
   uboot_dir=$(bash "$here/build-uboot.sh")
   uboot_key=$(basename "$uboot_dir")
 fi
-img_key=$( { echo "$key $level $uboot_key"; cat "$here/build-initrd.sh" "$here/initrd-init" "$here/build.sh" "$here/kernel-image.sh" ${uboot_key:+"$here/uboot/env-arm64.txt"} "$repo"/nix/scripts/build-{squashfs,boot-vfat,image,rauc-bundle}.sh "$repo"/nix/scripts/{compile-boot-script.sh,boot.cmd}; } | sha256sum | cut -c1-16)
+img_key=$( { echo "$key $level $uboot_key"; cat "$here/build-initrd.sh" "$here/initrd-init" "$here/build.sh" "$here/kernel-image.sh" ${uboot_key:+"$here/uboot/env-arm64.txt"} "$repo"/nix/scripts/build-{squashfs,boot-vfat,image,rauc-bundle}.sh "$repo"/nix/scripts/{compile-boot-script.sh,boot.cmd} "$repo/generated/layout/partition-layout.env"; } | sha256sum | cut -c1-16)
 imgdir=$cache/image-$arch-$img_key
 if [ ! -f "$imgdir/twin.img" ]; then
   tmp=$imgdir.tmp.$$
@@ -81,6 +81,9 @@ if [ ! -f "$imgdir/twin.img" ]; then
     # the script the same source and compiler produce.
     bash "$repo/nix/scripts/compile-boot-script.sh" "$repo/nix/scripts/boot.cmd" "$tmp/boot.scr" --arch x86_64 --build-id "twin-$img_key" --kernel-params "$twin_kernel_params" --cmd-out "$tmp/boot.cmd" >&2
   fi
+  # The boot vfat fills its slot's boot partition (specs/partition-layout's table).
+  layout_env=$repo/generated/layout/partition-layout.env
+  boot_mib=$(. "$layout_env" && echo $((LAYOUT_BOOT_A_SIZE / LAYOUT_MIB)))
   say "initrd"
   bash "$here/build-initrd.sh" "$root" "$tmp/initrd"
   say "squashfs (zstd level $level)"
@@ -88,18 +91,20 @@ if [ ! -f "$imgdir/twin.img" ]; then
   bash "$repo/nix/scripts/build-squashfs.sh" "$root" "$tmp/rootfs.squashfs" --level "$level" --owners keep >&2
   say "squashfs done in $((SECONDS - s)) s ($(du -h "$tmp/rootfs.squashfs" | cut -f1))"
   if [ "$arch" = arm64 ]; then
-    bash "$repo/nix/scripts/build-boot-vfat.sh" "$tmp/boot.vfat" --kernel "$tmp/Image.gz" --initrd "$tmp/initrd" "${boot_extra[@]}" >&2
+    bash "$repo/nix/scripts/build-boot-vfat.sh" "$tmp/boot.vfat" --kernel "$tmp/Image.gz" --initrd "$tmp/initrd" "${boot_extra[@]}" --size-mib "$boot_mib" >&2
     # U-Boot's own default env with the twin's variables over it (a saved env
     # replaces the compiled defaults entirely; without them there is no bootcmd).
     ours=$(grep -v '^#' "$here/uboot/env-arm64.txt" | grep -v '^[[:space:]]*$')
     awk -F= 'NR == FNR { ours[$1] = 1; next } !($1 in ours)' <(printf '%s\n' "$ours") "$uboot_dir/u-boot-initial-env" > "$tmp/uboot-env.txt"
     printf '%s\n' "$ours" >> "$tmp/uboot-env.txt"
   else
-    bash "$repo/nix/scripts/build-boot-vfat.sh" "$tmp/boot.vfat" --kernel "$tmp/vmlinuz" --initrd "$tmp/initrd" >&2
+    bash "$repo/nix/scripts/build-boot-vfat.sh" "$tmp/boot.vfat" --kernel "$tmp/vmlinuz" --initrd "$tmp/initrd" --size-mib "$boot_mib" >&2
     printf 'BOOT_ORDER=A B\nBOOT_A_LEFT=3\nBOOT_B_LEFT=3\n' > "$tmp/uboot-env.txt"
   fi
+  # The env where the virtual targets' fw_env.config has it (specs/partition-layout's table).
+  env_offset=$(. "$layout_env" && echo "$LAYOUT_ENV_VIRTUAL_OFFSET") env_size=$(. "$layout_env" && echo "$LAYOUT_ENV_VIRTUAL_SIZE")
   bash "$repo/nix/scripts/build-image.sh" "$tmp/twin.img" --boot-vfat "$tmp/boot.vfat" --rootfs "$tmp/rootfs.squashfs" \
-    --uboot-env "$tmp/uboot-env.txt" --env-offset 0x100000 --env-size 0x4000 >&2
+    --uboot-env "$tmp/uboot-env.txt" --env-offset "$env_offset" --env-size "$env_size" --layout "$layout_env" >&2
   version=$(cat "$root/etc/atomicnix/version")
   say "update bundle $version"
   bash "$repo/nix/scripts/build-rauc-bundle.sh" "$tmp/twin.raucb" --boot-vfat "$tmp/boot.vfat" --rootfs "$tmp/rootfs.squashfs" \

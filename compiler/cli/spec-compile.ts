@@ -1,5 +1,6 @@
 import { join, relative } from "node:path";
 import { checkCorpus } from "../corpus/check.js";
+import { LayoutError } from "../generate/layout.js";
 import { generatedFiles } from "../generate/outputs.js";
 import { defaultRulesDoc, RulesDocError, syncRulesDoc, type RulesDocState } from "../generate/rules-doc.js";
 import { applyGenerated, diffGenerated } from "../generate/sync.js";
@@ -21,7 +22,15 @@ export async function specCompile(argv: string[]): Promise<number> {
     }
     return EXIT.findings;
   }
-  const wanted = generatedFiles(result.catalogue);
+  let wanted: Map<string, string>;
+  try {
+    wanted = generatedFiles(result.catalogue);
+  } catch (e) {
+    if (!(e instanceof LayoutError)) throw e;
+    if (values.json) printJson({ ok: false, stage: "generate", error: e.message });
+    else process.stderr.write(`spec compile: ${e.message}; generated/ was not touched\n`);
+    return EXIT.findings;
+  }
   const drift = diffGenerated(outDir, wanted);
   const summary = {
     requirements: result.catalogue.requirements.length,

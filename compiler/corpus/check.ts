@@ -322,6 +322,7 @@ export function checkDiscovered(corpus: CorpusFiles, options: CheckOptions = {})
     for (const block of doc.tables) {
       const compiled = compileDataTable(block, sink);
       if (!compiled) continue;
+      compiled.file = file.display;
       const dup = schemaIds.get(compiled.id);
       if (dup) sink.report("id-unique", block.at, `schema/table ID "${compiled.id}" is already used at ${dup}`);
       else {

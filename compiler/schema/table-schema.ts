@@ -297,6 +297,10 @@ export interface CompiledTable {
   title: string;
   columns: string[];
   rows: Record<string, string>[];
+  /** 1-based spec line of each row, for errors about a row's values. */
+  rowLines: number[];
+  /** The spec file, set by the corpus check. */
+  file?: string;
 }
 
 export function compileDataTable(block: TableBlock, sink: DiagnosticSink): CompiledTable | undefined {
@@ -314,5 +318,5 @@ export function compileDataTable(block: TableBlock, sink: DiagnosticSink): Compi
   const columns = table.headers.map((h) => h.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_|_$/g, ""));
   if (columns.some((c) => !c) || new Set(columns).size !== columns.length) sink.report("schema-table", table.at, "table columns need distinct, non-empty headers");
   const rows = table.rows.map((cells) => Object.fromEntries(columns.map((c, i) => [c, cells[i]?.text ?? ""])));
-  return { id, title: block.name, columns, rows };
+  return { id, title: block.name, columns, rows, rowLines: table.rows.map((cells) => cells[0]?.at.line ?? table.at.line) };
 }

@@ -107,12 +107,56 @@ export function unwrapPriority(node: NixNode): NixNode {
   return node.k === "call" && WRAPPERS.includes(calleeName(node.fn) ?? "") ? unwrapPriority(node.args.at(-1)!) : node;
 }
 
-/** A string built from literals and let-bound literals (`"${emmc}p3"`), or undefined. */
+/**
+ * The value of an expression built from literals, let-bound literals, `toString` and
+ * attributes of `builtins.fromJSON (builtins.readFile ./generated/....json)` (the layout
+ * facts the modules read from the specs), or undefined for anything else.
+ */
+export function literalValue(node: NixNode, env: Env, depth = 0): unknown {
+  if (depth > 50) return undefined;
+  const value = (n: NixNode) => literalValue(n, env, depth + 1);
+  switch (node.k) {
+    case "str":
+    case "num":
+      return node.v;
+    case "var":
+      return env.has(node.name) ? value(env.get(node.name)!) : undefined;
+    case "concat": {
+      const parts = node.parts.map(value);
+      return parts.every((p) => typeof p === "string") ? parts.join("") : undefined;
+    }
+    case "select": {
+      if (node.def) return undefined;
+      let v = value(node.e);
+      for (const key of node.path) v = v !== null && typeof v === "object" && Object.hasOwn(v, key) ? (v as Record<string, unknown>)[key] : undefined;
+      return v;
+    }
+    case "call": {
+      const name = calleeName(node.fn);
+      const [arg] = node.args;
+      if (node.args.length !== 1 || !arg) return undefined;
+      if (name === "toString") {
+        const v = value(arg);
+        return typeof v === "string" || typeof v === "number" ? String(v) : undefined;
+      }
+      if (name === "fromJSON" && arg.k === "call" && calleeName(arg.fn) === "readFile" && arg.args[0]?.k === "path" && arg.args.length === 1) {
+        try {
+          return JSON.parse(readFileSync(arg.args[0].v, "utf8")) as unknown;
+        } catch {
+          return undefined;
+        }
+      }
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** A string built as literalValue reads it (`"${emmc}p3"`, `"${emmc}p${toString layout.slots.A.boot}"`), or undefined. */
 export function literalString(node: NixNode, env: Env): string | undefined {
-  if (node.k === "str") return node.v;
-  if (node.k === "var") return env.has(node.name) ? literalString(env.get(node.name)!, env) : undefined;
-  const parts = node.k === "concat" ? node.parts.map((p) => literalString(p, env)) : [undefined];
-  return parts.every((p) => p !== undefined) ? parts.join("") : undefined;
+  const v = literalValue(node, env);
+  return typeof v === "string" ? v : undefined;
 }
 
 /** The checkout holding this file: the nearest directory with package.json and specs/. */

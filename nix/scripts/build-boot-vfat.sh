@@ -9,14 +9,15 @@ set -euo pipefail
 usage() {
   cat >&2 <<'USAGE'
 usage: build-boot-vfat.sh OUT --kernel F --initrd F [--dtb F [--dtb-path P]] [--boot-scr F]
-                          [--add SRC=DEST]... [--size-mib N] [--label L]
+                          [--add SRC=DEST]... --size-mib N [--label L]
   OUT           vfat image to write (e.g. .../boot.vfat)
   --kernel F    kernel image, stored as /Image
   --initrd F    initrd, stored as /initrd
   --dtb F       device tree blob, stored at --dtb-path (default rockchip/rk3328-rock64.dtb)
   --boot-scr F  compiled U-Boot script, stored as /boot.scr
   --add SRC=DEST  any further file (e.g. config.toml=config.toml); repeatable
-  --size-mib N  filesystem size (default 128, the boot slot size)
+  --size-mib N  filesystem size: the boot slot's size (sizeMiB of boot-a in
+                generated/layout/partition-layout.json), which each caller passes
   --label L     volume label (default BOOT)
 USAGE
   exit 2
@@ -27,7 +28,7 @@ die() { echo "build-boot-vfat: $*" >&2; exit 1; }
 out=$1
 shift
 case "$out" in -*) usage ;; esac
-kernel="" initrd="" dtb="" dtb_path="rockchip/rk3328-rock64.dtb" boot_scr="" size_mib=128 label=BOOT
+kernel="" initrd="" dtb="" dtb_path="rockchip/rk3328-rock64.dtb" boot_scr="" size_mib="" label=BOOT
 extra=()
 while [ "$#" -gt 0 ]; do
   [ "$#" -ge 2 ] || { echo "build-boot-vfat: '$1' needs a value" >&2; usage; }
@@ -46,6 +47,7 @@ while [ "$#" -gt 0 ]; do
 done
 [ -n "$kernel" ] || { echo "build-boot-vfat: --kernel is required" >&2; usage; }
 [ -n "$initrd" ] || { echo "build-boot-vfat: --initrd is required" >&2; usage; }
+[ -n "$size_mib" ] || { echo "build-boot-vfat: --size-mib is required (the boot slot's size)" >&2; usage; }
 [[ "$size_mib" =~ ^[0-9]+$ ]] && [ "$size_mib" -ge 33 ] || die "--size-mib must be an integer >= 33, got '$size_mib'"
 for f in "$kernel" "$initrd" ${dtb:+"$dtb"} ${boot_scr:+"$boot_scr"}; do
   [ -f "$f" ] || die "input file '$f' does not exist"

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Assembles the flashable eMMC image with the seed's layout (sectors of 512 bytes):
-#   0 .. 16 MiB       raw region: idbloader.img at sector 64, u-boot.itb at sector 16384
-#   16 MiB, 128 MiB   boot-a   (XBOOTLDR type), the slot's boot.vfat
-#   144 MiB, 1024 MiB rootfs-a (Linux root aarch64 type), the squashfs
-#   1168 MiB ..       unallocated: the initrd creates boot-b, rootfs-b and data there
+# Assembles the flashable eMMC image with the layout of specs/partition-layout, read from
+# generated/layout/partition-layout.env (sectors of 512 bytes):
+#   0 .. boot-a       raw region: idbloader.img at sector 64, u-boot.itb at sector 16384
+#   boot-a            XBOOTLDR type, the slot's boot.vfat
+#   rootfs-a          Linux root aarch64 type, the squashfs
+#   image end ..      unallocated: the initrd creates boot-b, rootfs-b and data there
 # The file is sparse and 1 MiB longer than the layout so the backup GPT fits behind
 # it. Optionally a U-Boot environment (mkenvimage) is written at a raw offset inside
-# the first 16 MiB; the twin keeps BOOT_ORDER/BOOT_x_LEFT there, read by
+# the raw region; the twin keeps BOOT_ORDER/BOOT_x_LEFT there, read by
 # fw_printenv through a `IMAGE OFFSET SIZE` fw_env.config line.
 # nix/image.nix and the twin build call this with the same arguments.
 set -euo pipefail
@@ -14,38 +15,47 @@ set -euo pipefail
 usage() {
   cat >&2 <<'USAGE'
 usage: build-image.sh OUT --boot-vfat F --rootfs F [--idbloader F --uboot-itb F]
-                      [--uboot-env TEXT --env-offset N [--env-size N]] [--uuid-seed S]
+                      [--uboot-env TEXT --env-offset N [--env-size N]] [--uuid-seed S] [--layout F]
   OUT             image to write (e.g. .../atomicnix-25.11.img)
-  --boot-vfat F   boot-a contents (build-boot-vfat.sh output, at most 128 MiB)
-  --rootfs F      rootfs-a contents (build-squashfs.sh output, at most 1024 MiB)
+  --boot-vfat F   boot-a contents (build-boot-vfat.sh output, at most boot-a's size)
+  --rootfs F      rootfs-a contents (build-squashfs.sh output, at most rootfs-a's size)
   --idbloader F   written at sector 64 (byte 32768); needs --uboot-itb
   --uboot-itb F   written at sector 16384 (byte 8388608); needs --idbloader
   --uboot-env F   text file of NAME=value lines, turned into an env image by mkenvimage
-  --env-offset N  byte offset of that env image (decimal or 0x hex, inside the first 16 MiB)
-  --env-size N    env image size (default 0x4000)
+  --env-offset N  byte offset of that env image (decimal or 0x hex, inside the raw region)
+  --env-size N    env image size (default: the virtual targets' env size in the layout)
   --uuid-seed S   seed for the disk and partition GUIDs (default "atomicnix"), so that
                   the same inputs give the same image
+  --layout F      generated/layout/partition-layout.env (default: the one of the checkout
+                  this script is in; a copied script, as in a Nix build, must be given it)
 USAGE
   exit 2
 }
 die() { echo "build-image: $*" >&2; exit 1; }
 
-readonly MiB=1048576 SECTOR=512
-readonly RAW_END=$((16 * MiB))
-readonly BOOT_START=$((16 * MiB)) BOOT_SIZE=$((128 * MiB))
-readonly ROOT_START=$((144 * MiB)) ROOT_SIZE=$((1024 * MiB))
-readonly LAYOUT_END=$((1168 * MiB))
-readonly IMAGE_SIZE=$((LAYOUT_END + MiB))
-readonly IDB_OFFSET=$((64 * SECTOR)) ITB_OFFSET=$((16384 * SECTOR))
-readonly GPT_PRIMARY_END=$((34 * SECTOR))
-readonly TYPE_XBOOTLDR=BC13C2FF-59E6-4262-A352-B275FD6F7172
-readonly TYPE_ROOT_ARM64=B921B045-1DF0-41C3-AF44-4C6F280D3FAE
+# Sets the LAYOUT_* variables from the KEY='value' lines of the layout file. It is read,
+# not sourced, so that a stray or edited line is refused with its line number.
+load_layout() { # file key...
+  local file=$1 line n=0 key
+  shift
+  [ -f "$file" ] || die "layout file '$file' does not exist (generated/layout/partition-layout.env; pass --layout)"
+  while IFS= read -r line || [ -n "$line" ]; do
+    n=$((n + 1))
+    case "$line" in '' | '#'*) continue ;; esac
+    [[ "$line" =~ ^(LAYOUT_[A-Z0-9_]+)=\'([^\']*)\'$ ]] || die "$file:$n: not a LAYOUT_NAME='value' line: $line"
+    printf -v "${BASH_REMATCH[1]}" '%s' "${BASH_REMATCH[2]}"
+  done <"$file"
+  for key in "$@"; do
+    [[ "${!key:-}" =~ ^[0-9A-Fa-fx-]+$ ]] || die "$file: $key is missing or not a number/GUID"
+  done
+}
 
 [ "$#" -ge 1 ] || usage
 out=$1
 shift
 case "$out" in -*) usage ;; esac
-boot="" rootfs="" idbloader="" itb="" env_text="" env_offset="" env_size=0x4000 uuid_seed=atomicnix
+boot="" rootfs="" idbloader="" itb="" env_text="" env_offset="" env_size="" uuid_seed=atomicnix
+layout="$(cd "$(dirname "$0")" && pwd)/../../generated/layout/partition-layout.env"
 while [ "$#" -gt 0 ]; do
   [ "$#" -ge 2 ] || { echo "build-image: '$1' needs a value" >&2; usage; }
   case "$1" in
@@ -57,6 +67,7 @@ while [ "$#" -gt 0 ]; do
     --env-offset) env_offset=$2 ;;
     --env-size) env_size=$2 ;;
     --uuid-seed) uuid_seed=$2 ;;
+    --layout) layout=$2 ;;
     *) echo "build-image: unknown argument '$1'" >&2; usage ;;
   esac
   shift 2
@@ -71,6 +82,20 @@ for f in "$boot" "$rootfs" ${idbloader:+"$idbloader"} ${itb:+"$itb"} ${env_text:
   [ -f "$f" ] || die "input file '$f' does not exist"
 done
 for cmd in sfdisk dd truncate sha256sum; do command -v "$cmd" >/dev/null || die "$cmd not found"; done
+load_layout "$layout" LAYOUT_SECTOR_BYTES LAYOUT_MIB LAYOUT_RAW_END LAYOUT_IMAGE_END \
+  LAYOUT_BOOT_A_START LAYOUT_BOOT_A_SIZE LAYOUT_BOOT_A_TYPE LAYOUT_ROOTFS_A_START LAYOUT_ROOTFS_A_SIZE LAYOUT_ROOTFS_A_TYPE \
+  LAYOUT_ENV_VIRTUAL_SIZE
+
+readonly MiB=$LAYOUT_MIB SECTOR=$LAYOUT_SECTOR_BYTES
+readonly RAW_END=$LAYOUT_RAW_END
+readonly BOOT_START=$LAYOUT_BOOT_A_START BOOT_SIZE=$LAYOUT_BOOT_A_SIZE
+readonly ROOT_START=$LAYOUT_ROOTFS_A_START ROOT_SIZE=$LAYOUT_ROOTFS_A_SIZE
+readonly LAYOUT_END=$LAYOUT_IMAGE_END
+readonly IMAGE_SIZE=$((LAYOUT_END + MiB))
+readonly IDB_OFFSET=$((64 * SECTOR)) ITB_OFFSET=$((16384 * SECTOR))
+readonly GPT_PRIMARY_END=$((34 * SECTOR))
+readonly TYPE_BOOT=$LAYOUT_BOOT_A_TYPE TYPE_ROOT=$LAYOUT_ROOTFS_A_TYPE
+[ -n "$env_size" ] || env_size=$LAYOUT_ENV_VIRTUAL_SIZE
 
 size_of() { stat -c %s -- "$1"; }
 # number from decimal or 0x hex, or die naming the option
@@ -124,8 +149,8 @@ label-id: $(guid disk)
 unit: sectors
 sector-size: $SECTOR
 
-start=$((BOOT_START / SECTOR)), size=$((BOOT_SIZE / SECTOR)), type=$TYPE_XBOOTLDR, uuid=$(guid boot-a), name="boot-a"
-start=$((ROOT_START / SECTOR)), size=$((ROOT_SIZE / SECTOR)), type=$TYPE_ROOT_ARM64, uuid=$(guid rootfs-a), name="rootfs-a"
+start=$((BOOT_START / SECTOR)), size=$((BOOT_SIZE / SECTOR)), type=$TYPE_BOOT, uuid=$(guid boot-a), name="boot-a"
+start=$((ROOT_START / SECTOR)), size=$((ROOT_SIZE / SECTOR)), type=$TYPE_ROOT, uuid=$(guid rootfs-a), name="rootfs-a"
 TABLE
 
 # write FILE at byte OFFSET without truncating the image and keeping holes

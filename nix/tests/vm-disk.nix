@@ -2,7 +2,7 @@
 # (boot-a, rootfs-a, the rest left to systemd-repart) from the test node's own
 # closure, so the VM boots the real squashfs under the tmpfs overlay instead of
 # qemu-vm.nix's ext4 root. The U-Boot environment sits where fw_env.virtio.config
-# says (1 MiB, 16 KiB), as on the twin.
+# says, as on the twin: the virtual targets' row of specs/partition-layout's env table.
 {
   stdenv,
   callPackage,
@@ -14,9 +14,13 @@
 }:
 let
   sys = nixosConfig.system;
+  layout = builtins.fromJSON (builtins.readFile ../../generated/layout/partition-layout.json);
+  env = layout.ubootEnv.virtual;
+  bootA = builtins.head (builtins.filter (p: p.name == "boot-a") layout.partitions);
+  rootfsA = builtins.head (builtins.filter (p: p.name == "rootfs-a") layout.partitions);
   squashfs = callPackage ../squashfs.nix {
     inherit nixosConfig;
-    maxSquashfsSize = 1073741824;
+    maxSquashfsSize = rootfsA.sizeBytes;
     compressionLevel = 3;
   };
 in
@@ -35,11 +39,12 @@ stdenv.mkDerivation {
     bash ${../scripts/build-boot-vfat.sh} $TMPDIR/boot.vfat \
       --kernel ${sys.build.kernel}/${sys.boot.loader.kernelFile} \
       --initrd ${sys.build.initialRamdisk}/${sys.boot.loader.initrdFile} \
-      --size-mib 128 --label BOOT
+      --size-mib ${toString bootA.sizeMiB} --label BOOT
     printf 'BOOT_ORDER=A B\nBOOT_A_LEFT=3\nBOOT_B_LEFT=3\n' > $TMPDIR/uboot-env.txt
     bash ${../scripts/build-image.sh} $out/gateway.img \
       --boot-vfat $TMPDIR/boot.vfat --rootfs ${squashfs}/rootfs.squashfs \
-      --uboot-env $TMPDIR/uboot-env.txt --env-offset 0x100000 --env-size 0x4000
+      --uboot-env $TMPDIR/uboot-env.txt --env-offset ${env.offsetHex} --env-size ${env.sizeHex} \
+      --layout ${../../generated/layout/partition-layout.env}
     runHook postBuild
   '';
   dontInstall = true;

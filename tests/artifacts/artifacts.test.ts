@@ -44,6 +44,7 @@ import {
   type ArtifactSet,
 } from "../../conformance/targets/artifacts/index.js";
 import { build, buildSmall, type SmallBuild } from "./small-build.js";
+import { LAYOUT, partition } from "../../generated/layout/partition-layout.js";
 
 const MiB = 1024 * 1024;
 const SECTOR = 512;
@@ -146,11 +147,11 @@ scenario("part.flash-image.table", onArtifacts, ({ context }) => {
   const disk = inspectDiskLayout(set.image);
   expect(disk.label).toBe("gpt");
   expect(disk.partitions.map(({ number, name, start, size }) => ({ number, name, start, size }))).toEqual([
-    { number: 1, name: "boot-a", start: 32768, size: 262144 },
-    { number: 2, name: "rootfs-a", start: 294912, size: 2097152 },
+    ...LAYOUT.partitions.filter((p) => p.createdBy === "image").map((p) => ({ number: p.number, name: p.name, start: p.startSector, size: p.sizeSectors })),
   ]);
-  for (const p of disk.partitions) expect(p.start + p.size).toBeLessThanOrEqual(2392064);
-  expect(disk.fileBytes).toBeGreaterThanOrEqual(1168 * MiB);
+  expect(disk.partitions.map((p) => p.name)).toEqual(["boot-a", "rootfs-a"]);
+  for (const p of disk.partitions) expect(p.start + p.size).toBeLessThanOrEqual(LAYOUT.imageEnd.sector);
+  expect(disk.fileBytes).toBeGreaterThanOrEqual(LAYOUT.imageEnd.bytes);
   // the small image stays sparse: far less allocated than its apparent size
   if (small) expect(disk.allocatedBytes).toBeLessThan(64 * MiB);
   rock64ReleaseOnly(context, `the image is the release file atomicnix-<version>.img; the twin's is ${set.image}`);
@@ -159,7 +160,7 @@ scenario("part.flash-image.table", onArtifacts, ({ context }) => {
 
 scenario("part.gpt-types.image", onArtifacts, () => {
   const byName = Object.fromEntries(inspectDiskLayout(set.image).partitions.map((p) => [p.name, p.type]));
-  expect(byName).toEqual({ "boot-a": "BC13C2FF-59E6-4262-A352-B275FD6F7172", "rootfs-a": "B921B045-1DF0-41C3-AF44-4C6F280D3FAE" });
+  expect(byName).toEqual({ "boot-a": partition("boot-a").type, "rootfs-a": partition("rootfs-a").type });
 });
 
 scenario("part.uboot-raw.offsets", onArtifacts, ({ context }) => {
@@ -175,18 +176,18 @@ scenario("part.uboot-raw.offsets", onArtifacts, ({ context }) => {
     ["idbloader.img", 32768, true],
     ["u-boot.itb", 8388608, true],
   ]);
-  for (const c of checks) expect(c.end).toBeLessThanOrEqual(16777216);
+  for (const c of checks) expect(c.end).toBeLessThanOrEqual(LAYOUT.rawRegion.endBytes);
   // the comparison is not vacuous: the same bytes are not one sector further on
   expect(checkRawBlobs(set.image, [{ name: "shifted", offset: 65 * SECTOR, file: set.idbloader }])[0]!.identical).toBe(false);
 });
 
 scenario("part.boot-contents.image-files", onArtifacts, ({ context }) => {
-  const bootA = 16 * MiB;
+  const bootA = partition("boot-a").startBytes;
   const files = listVfatFiles(set.image, bootA);
   rock64ReleaseOnly(context, `boot-a holds the Rock64 boot files (Image, rockchip/rk3328-rock64.dtb, boot.scr); the twin's holds ${JSON.stringify(files)}`);
   expect(files).toEqual(expect.arrayContaining(["Image", "initrd", "rockchip/rk3328-rock64.dtb", "boot.scr"]));
   const bundleVfat = join(extracted, "boot.vfat");
-  expect(statSync(bundleVfat).size).toBe(134217728);
+  expect(statSync(bundleVfat).size).toBe(partition("boot-a").sizeBytes);
   for (const f of ["Image", "initrd", "rockchip/rk3328-rock64.dtb", "boot.scr"]) {
     expect(readVfatFile(set.image, f, bootA).equals(readVfatFile(bundleVfat, f)), f).toBe(true);
   }
@@ -212,7 +213,7 @@ scenario("rauc.bundle.info", onArtifacts, ({ context }) => {
   expect(rootfs.checksum).toBe(sha256(set.squashfs));
   expect(readFileSync(join(extracted, rootfs.filename)).equals(readFileSync(set.squashfs))).toBe(true);
   const boot = info.images.find((i) => i.slotClass === "boot")!;
-  expect(boot.size).toBe(134217728);
+  expect(boot.size).toBe(partition("boot-a").sizeBytes);
   if (small) expect(boot.checksum).toBe(sha256(small.bootVfat));
   rock64ReleaseOnly(context, `the release bundle is compatible rock64; the twin's is ${info.compatible}`);
   expect(info.compatible).toBe("rock64");
@@ -243,10 +244,10 @@ scenario("boot.script.u-boot-run", { ...onArtifacts, timeout: 90_000 }, async ({
   const bootargs = /^AtomicNix: bootargs (.*)$/m.exec(c)?.[1] ?? "";
   const words = bootargs.split(" ");
   expect(words).toEqual(expect.arrayContaining(["root=fstab", "rauc.slot=A"]));
-  // virtio device 0 here; partition 2 of the boot device is rootfs-a
-  expect(words).toContain("atomicnix.lowerdev=/dev/mmcblk0p2");
+  // virtio device 0 here; slot A's rootfs partition of the boot device
+  expect(words).toContain(`atomicnix.lowerdev=/dev/mmcblk0p${LAYOUT.slots.A.rootfs}`);
   // Image and initrd are read (sizes as in boot-a) before booti is called
-  const bootA = 16 * MiB;
+  const bootA = partition("boot-a").startBytes;
   const reads = [...c.matchAll(/^(\d+) bytes read in/gm)].map((m) => Number(m[1]));
   const kernelSize = readVfatFile(set.image, "Image", bootA).length;
   const initrdSize = readVfatFile(set.image, "initrd", bootA).length;

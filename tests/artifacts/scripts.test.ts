@@ -10,6 +10,7 @@ import { afterAll, expect } from "vitest";
 import { scenario } from "../../conformance/binding.js";
 import { certGeneratorPath, certPublicKey, inspectSigningCert, readUbootEnv, runBuildScript, scriptPath } from "../../conformance/targets/artifacts/index.js";
 import { ENV_OFFSET, ENV_SIZE, ENV_VARS, makeRootTree } from "./small-build.js";
+import { LAYOUT } from "../../generated/layout/partition-layout.js";
 
 const MiB = 1024 * 1024;
 const onHost = { targets: ["host"] } as const;
@@ -88,7 +89,7 @@ scenario("build.image-env.readable", onHost, () => {
   const insideItb = runBuildScript(scriptPath("build-image.sh"), args("bad1.img", String(8 * MiB + 4096)));
   expect(insideItb.status).not.toBe(0);
   expect(insideItb.stderr).toMatch(/overlaps u-boot\.itb/);
-  const pastRaw = runBuildScript(scriptPath("build-image.sh"), args("bad2.img", String(16 * MiB)));
+  const pastRaw = runBuildScript(scriptPath("build-image.sh"), args("bad2.img", String(LAYOUT.rawRegion.endBytes)));
   expect(pastRaw.status).not.toBe(0);
   expect(pastRaw.stderr).toMatch(/runs past the raw region/);
   const inGpt = runBuildScript(scriptPath("build-image.sh"), args("bad3.img", "512"));

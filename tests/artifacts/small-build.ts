@@ -10,13 +10,15 @@ import { chownSync, copyFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFile
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { certGeneratorPath, mustRun, runBuildScript, scriptPath, type ArtifactSet } from "../../conformance/targets/artifacts/index.js";
+import { envLocation, partition } from "../../generated/layout/partition-layout.js";
 
 export const VERSION = "25.11.20250101.a1b2c3d";
 export const BUILD_ID = "test-build-7f3a";
 /** The command line nix/boot-script.nix would pass for a system whose toplevel is /sbin/init's target. */
 export const SMALL_KERNEL_PARAMS = "init=/sbin/init console=ttyS2,1500000 earlycon panic=10";
+/** Scenario build.image-env.readable's offset: not the virtual targets' own, to show the offset is the caller's. */
 export const ENV_OFFSET = 0x3f8000;
-export const ENV_SIZE = 0x4000;
+export const ENV_SIZE = envLocation("virtual").size;
 export const ENV_VARS = { BOOT_ORDER: "A B", BOOT_A_LEFT: "3", BOOT_B_LEFT: "3" };
 
 /** A small build is also an artifact set, plus the inputs it was made from. */
@@ -107,7 +109,7 @@ export function buildSmall(): SmallBuild {
 
   const bootVfat = join(dir, "boot.vfat");
   timed("build-boot-vfat", () =>
-    build("build-boot-vfat.sh", [bootVfat, "--kernel", kernel, "--initrd", initrd, "--dtb", dtb, "--dtb-path", "rockchip/rk3328-rock64.dtb", "--boot-scr", bootScr]),
+    build("build-boot-vfat.sh", [bootVfat, "--kernel", kernel, "--initrd", initrd, "--dtb", dtb, "--dtb-path", "rockchip/rk3328-rock64.dtb", "--boot-scr", bootScr, "--size-mib", String(partition("boot-a").sizeMiB)]),
   );
 
   const bundle = join(dir, "rock64.raucb");

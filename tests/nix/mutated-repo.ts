@@ -23,6 +23,7 @@ export function mutatedRepo(root: string, file: string, from: string | RegExp, t
   }
   mkdirSync(join(dir, "generated"));
   symlinkSync(join(root, "generated", "catalogue.json"), join(dir, "generated", "catalogue.json"));
+  symlinkSync(join(root, "generated", "layout"), join(dir, "generated", "layout"));
   const target = join(dir, file);
   const before = readFileSync(target, "utf8");
   const after = before.replace(from, to);

@@ -25,7 +25,8 @@ export function steering(source: string): string[] {
     ["QEMU -append", /"-append"/],
     ["QEMU -initrd", /"-initrd"/],
     ["QEMU -no-reboot (resets must reach U-Boot)", /"-no-reboot"/],
-    ["a write to the disk image's env region", /writeSync\([^)]*0x100000|mkenvimage/],
+    // by literal or through the layout accessor (generated/layout/partition-layout.ts)
+    ["a write to the disk image's env region", /writeSync\([^)]*(0x100000|envLocation|ubootEnv)|mkenvimage/],
   ] as const) {
     if (re.test(source)) found.push(what);
   }

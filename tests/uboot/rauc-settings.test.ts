@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { LAYOUT, fwEnvLine } from "../../generated/layout/partition-layout.js";
 
 /**
  * The RAUC settings of the Rock64's U-Boot (nix/uboot.nix) and of the twin's
@@ -45,10 +46,10 @@ describe("U-Boot RAUC settings shared by the Rock64 and the twin", () => {
     expect(read("twin/build-uboot.sh")).toMatch(/UBOOT_VERSION=v2026\.07/);
   });
 
-  it("the RAUC boot method is on, A then B on partitions 1,2 and 3,4, 3 tries, only the RAUC boot method", () => {
+  it("the RAUC boot method is on, A then B on the partition-layout table's slot map, 3 tries, only the RAUC boot method", () => {
     expect(rauc.get("CONFIG_BOOTMETH_RAUC")).toBe("y");
-    expect(unquote(rauc.get("CONFIG_BOOTMETH_RAUC_BOOT_ORDER"))).toBe("A B");
-    expect(unquote(rauc.get("CONFIG_BOOTMETH_RAUC_PARTITIONS"))).toBe("1,2 3,4");
+    expect(unquote(rauc.get("CONFIG_BOOTMETH_RAUC_BOOT_ORDER"))).toBe(Object.keys(LAYOUT.slots).join(" "));
+    expect(unquote(rauc.get("CONFIG_BOOTMETH_RAUC_PARTITIONS"))).toBe(LAYOUT.raucBootmethPartitions);
     expect(rauc.get("CONFIG_BOOTMETH_RAUC_DEFAULT_TRIES")).toBe("3");
     expect(rauc.get("CONFIG_BOOTMETH_RAUC_RESET_ALL_ZERO_TRIES")).toBe("y");
     expect(unquote(rauc.get("CONFIG_BOOTCOMMAND"))).toMatch(/setenv bootmeths rauc; bootflow scan -lb$/);
@@ -77,8 +78,10 @@ describe("U-Boot RAUC settings shared by the Rock64 and the twin", () => {
     for (const name of order) expect(nixConf).toContain(`bootname=${name}`);
   });
 
-  it("the env locations of the U-Boot builds are those of fw_env.config", () => {
+  it("the env locations of the U-Boot builds are those of fw_env.config, and both the partition-layout table's", () => {
     const fields = (p: string) => read(p).split("\n").filter((l) => l.trim() && !l.startsWith("#"))[0]!.trim().split(/\s+/);
+    expect(fields("device/etc/fw_env.config").join(" ")).toBe(fwEnvLine("rock64"));
+    expect(fields("device/etc/fw_env.virtio.config").join(" ")).toBe(fwEnvLine("virtual"));
     const [, offset, size, sect] = fields("device/etc/fw_env.config");
     expect([rock64.get("CONFIG_ENV_IS_IN_SPI_FLASH"), rock64.get("CONFIG_ENV_OFFSET"), rock64.get("CONFIG_ENV_SIZE"), rock64.get("CONFIG_ENV_SECT_SIZE")]).toEqual(["y", offset, size, sect]);
     const [, vOffset, vSize] = fields("device/etc/fw_env.virtio.config");
