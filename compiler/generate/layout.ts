@@ -7,8 +7,8 @@ import type { CompiledTable } from "../schema/table-schema.js";
  * initrd (which have no JSON reader), and a typed accessor.
  */
 
-export const LAYOUT_TABLE = "partition-layout";
-export const ENV_TABLE = "uboot-env-location";
+const LAYOUT_TABLE = "partition-layout";
+const ENV_TABLE = "uboot-env-location";
 
 const MIB = 1048576;
 const SECTOR = 512;
@@ -18,7 +18,7 @@ const ROLES = ["boot", "rootfs", "data"] as const;
 const CREATED = ["image", "first-boot"] as const;
 const FILESYSTEMS = ["vfat", "squashfs", "f2fs", "none"] as const;
 
-export interface LayoutPartition {
+interface LayoutPartition {
   number: number;
   name: string;
   slot: string | null;
@@ -35,7 +35,7 @@ export interface LayoutPartition {
   createdBy: (typeof CREATED)[number];
 }
 
-export interface EnvLocation {
+interface EnvLocation {
   device: string;
   offset: number;
   size: number;
@@ -253,7 +253,7 @@ export type SlotName = ${union(slotNames)};
 export type PartitionName = ${union(layout.partitions.map((p) => p.name))};
 export type EnvTarget = ${union(Object.keys(layout.ubootEnv))};
 
-export interface LayoutPartition {
+interface LayoutPartition {
   number: number;
   name: PartitionName;
   slot: SlotName | null;
@@ -270,7 +270,7 @@ export interface LayoutPartition {
   createdBy: "image" | "first-boot";
 }
 
-export interface EnvLocation {
+interface EnvLocation {
   device: string;
   offset: number;
   size: number;

@@ -112,7 +112,7 @@ export function unwrapPriority(node: NixNode): NixNode {
  * attributes of `builtins.fromJSON (builtins.readFile ./generated/....json)` (the layout
  * facts the modules read from the specs), or undefined for anything else.
  */
-export function literalValue(node: NixNode, env: Env, depth = 0): unknown {
+function literalValue(node: NixNode, env: Env, depth = 0): unknown {
   if (depth > 50) return undefined;
   const value = (n: NixNode) => literalValue(n, env, depth + 1);
   switch (node.k) {
