@@ -13,7 +13,7 @@ import { describe, expect, it } from "vitest";
  */
 const repo = join(import.meta.dirname, "../..");
 const read = (file: string) => [file, readFileSync(join(repo, file), "utf8")] as const;
-const driver = ["uboot-vm.ts", "qemu-common.ts", "test-shell.ts", "uboot-console.ts", "qmp.ts"].map((f) => read(`conformance/targets/vm/${f}`));
+const driver = ["uboot-vm.ts", "qemu-twin-target.ts", "qemu-common.ts", "test-shell.ts", "uboot-console.ts", "qmp.ts"].map((f) => read(`conformance/targets/vm/${f}`));
 const suite = [read("tests/twin/uboot.test.ts"), read("tests/twin/vm-shell.ts")];
 
 /** Host-side ways to steer a boot: writing the env, or QEMU loading a kernel itself. */

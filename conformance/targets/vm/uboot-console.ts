@@ -26,7 +26,7 @@ export interface UbootCycle {
   panic?: string;
 }
 
-export const UBOOT_BANNER = /^U-Boot \d{4}\.\d{2}\S* \(/m;
+const UBOOT_BANNER = /^U-Boot \d{4}\.\d{2}\S* \(/m;
 const BOOTING = /INFO: Booting slot (\S+), (\d+) of (\d+) tries left/;
 
 export function ubootCycles(console: string): UbootCycle[] {

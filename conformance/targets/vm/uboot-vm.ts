@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { TargetBase, sleep, type ExecOptions, type ExecResult, type TargetDescription } from "../driver.js";
+import { sleep, type TargetDescription } from "../driver.js";
 import { qemuMachine, ubootDiskArgs } from "./machine.js";
-import { diskPartitionSha256, flash, networkArgs, qemuVersion, readDiskEnv, type BootEnd, type QemuTwinOptions } from "./qemu-common.js";
+import { networkArgs, qemuVersion, type BootEnd, type QemuTwinOptions } from "./qemu-common.js";
+import { QemuTwinTarget } from "./qemu-twin-target.js";
 import { QmpClient, type QmpEvent } from "./qmp.js";
 import { TestShell } from "./test-shell.js";
 import { ubootCycles, ubootLines } from "./uboot-console.js";
@@ -53,21 +54,14 @@ export interface UbootBootRecord {
   console: { file: string; start: number; end?: number };
 }
 
-export class UbootVmTarget extends TargetBase {
-  readonly disk: string;
-  private qemu: ChildProcess | undefined;
-  private exited: Promise<void> | undefined;
+export class UbootVmTarget extends QemuTwinTarget<UbootBootRecord, "multi-user" | "shell" | "uboot"> {
+  protected declare readonly options: UbootVmOptions;
   private qmp: QmpClient | undefined;
-  private shell: TestShell | undefined;
-  private killedByHarness = false;
   /** a boot that began by a reset and that no powerOn has followed yet */
   private unclaimed: UbootBootRecord | undefined;
-  private qemuStderr = "";
-  readonly boots: UbootBootRecord[] = [];
 
-  constructor(private readonly options: UbootVmOptions) {
-    super();
-    this.disk = join(options.workDir, "disk.img");
+  constructor(options: UbootVmOptions) {
+    super(options);
   }
 
   describe(): TargetDescription {
@@ -80,34 +74,6 @@ export class UbootVmTarget extends TargetBase {
       firmware: "u-boot",
       boots: this.boots.length,
     };
-  }
-
-  get bootTimes(): number[] {
-    return this.boots.flatMap((b) => (b.multiUserMs === undefined ? [] : [b.multiUserMs]));
-  }
-
-  get bootedSlots(): string[] {
-    return this.boots.map((b) => b.slot);
-  }
-
-  get current(): UbootBootRecord | undefined {
-    return this.boots.at(-1);
-  }
-
-  /** Flashes the image onto a fresh, larger disk (sparse), adds bootFiles to boot-a, and boots (`wait` as in powerOn). */
-  async start(wait: "multi-user" | "shell" | "uboot" = "multi-user"): Promise<void> {
-    await flash(this.options, this.disk);
-    await this.powerOn(wait);
-  }
-
-  /** The U-Boot environment as saved on the disk (host side, libubootenv): read only, never written. */
-  readEnv(): Promise<Record<string, string>> {
-    return readDiskEnv(this.options);
-  }
-
-  /** SHA-256 of a partition of the disk (or its first `length` bytes), read on the host. */
-  partitionSha256(partition: number, length?: number): Promise<string> {
-    return diskPartitionSha256(this.disk, partition, length);
   }
 
   /**
@@ -254,12 +220,6 @@ export class UbootVmTarget extends TargetBase {
     }
   }
 
-  /** Runs a command in the guest's test shell (as root). */
-  exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    if (!this.shell) return Promise.reject(new Error("VM is not running"));
-    return this.shell.exec(command, options);
-  }
-
   /** Waits until the boot running now has ended (guest reboot or poweroff, watchdog reset); returns its record. */
   async waitForOff(timeoutMs: number): Promise<UbootBootRecord> {
     const record = this.current!;
@@ -276,29 +236,4 @@ export class UbootVmTarget extends TargetBase {
     if (!this.shell) throw new Error("VM is not running");
     await this.shell.ready(300_000);
   }
-
-  /** Orderly reboot: the guest reboots, U-Boot runs again; follows the new boot to `wait`. */
-  async reboot(wait: "multi-user" | "shell" | "uboot" = "multi-user"): Promise<void> {
-    this.shell?.send("systemctl reboot");
-    await this.waitForOff(120_000);
-    await this.powerOn(wait);
-  }
-
-  /** Kills QEMU without any sync: what the guest had not written is lost. */
-  async cutPower(): Promise<void> {
-    if (!this.qemu) return;
-    this.killedByHarness = true;
-    this.qemu.kill("SIGKILL");
-    await this.exited;
-  }
-
-  async powerCut(): Promise<void> {
-    await this.cutPower();
-    await this.powerOn();
-  }
-
-  async stop(): Promise<void> {
-    await this.cutPower();
-  }
 }
-

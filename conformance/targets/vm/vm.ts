@@ -1,14 +1,15 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { TargetBase, must, type ExecOptions, type ExecResult, type TargetDescription } from "../driver.js";
-import { chooseSlot, SLOT_PARTITIONS, type UbootEnv } from "./bootmeth.js";
+import { must, type TargetDescription } from "../driver.js";
+import { chooseSlot, SLOT_PARTITIONS } from "./bootmeth.js";
 import { qemuMachine } from "./machine.js";
-import { BOOT_PART_OFFSETS, diskPartitionSha256, flash, fwEnvConfig, networkArgs, qemuVersion, readDiskEnv, type BootEnd, type QemuTwinOptions } from "./qemu-common.js";
+import { BOOT_PART_OFFSETS, fwEnvConfig, networkArgs, qemuVersion, type BootEnd, type QemuTwinOptions } from "./qemu-common.js";
+import { QemuTwinTarget } from "./qemu-twin-target.js";
 import { QmpClient, type QmpEvent } from "./qmp.js";
 import { TestShell } from "./test-shell.js";
 
-export { WAN_SERVICE_ADDRESS, type BootEnd } from "./qemu-common.js";
+export { WAN_SERVICE_ADDRESS } from "./qemu-common.js";
 
 /**
  * The `vm` target: the twin's flash image in QEMU under TCG (KVM is not usable
@@ -37,18 +38,11 @@ export interface BootRecord {
   events: QmpEvent[];
 }
 
-export class VmTarget extends TargetBase {
-  readonly disk: string;
-  private qemu: ChildProcess | undefined;
-  private exited: Promise<void> | undefined;
+export class VmTarget extends QemuTwinTarget<BootRecord, "multi-user" | "shell" | "none"> {
   private qmp: QmpClient | undefined;
-  private shell: TestShell | undefined;
-  private killedByHarness = false;
-  readonly boots: BootRecord[] = [];
 
-  constructor(private readonly options: VmOptions) {
-    super();
-    this.disk = join(options.workDir, "disk.img");
+  constructor(options: VmOptions) {
+    super(options);
   }
 
   describe(): TargetDescription {
@@ -63,36 +57,8 @@ export class VmTarget extends TargetBase {
     };
   }
 
-  get bootTimes(): number[] {
-    return this.boots.flatMap((b) => (b.multiUserMs === undefined ? [] : [b.multiUserMs]));
-  }
-
-  get bootedSlots(): string[] {
-    return this.boots.map((b) => b.slot);
-  }
-
-  get current(): BootRecord | undefined {
-    return this.boots.at(-1);
-  }
-
-  /** Flashes the image onto a fresh, larger disk (sparse), adds bootFiles to boot-a, and boots (`wait` as in powerOn). */
-  async start(wait: "multi-user" | "shell" = "multi-user"): Promise<void> {
-    await flash(this.options, this.disk);
-    await this.powerOn(wait);
-  }
-
   private fwEnvArgs(): string[] {
     return ["-c", fwEnvConfig(this.options)];
-  }
-
-  /** The U-Boot environment as the board's U-Boot would read it (host side, libubootenv). */
-  readEnv(): Promise<UbootEnv> {
-    return readDiskEnv(this.options);
-  }
-
-  /** SHA-256 of a partition of the disk (or its first `length` bytes), read on the host (fast; TCG hashing is slow). */
-  partitionSha256(partition: number, length?: number): Promise<string> {
-    return diskPartitionSha256(this.disk, partition, length);
   }
 
   /** The bootmeth step: pick, decrement, save; undefined when no slot has tries left. */
@@ -201,7 +167,6 @@ export class VmTarget extends TargetBase {
     return true;
   }
 
-  private qemuStderr = "";
   private serialPath = "";
   consoleLog(): string {
     try {
@@ -209,12 +174,6 @@ export class VmTarget extends TargetBase {
     } catch {
       return "";
     }
-  }
-
-  /** Runs a command in the guest's test shell (as root). */
-  exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    if (!this.shell) return Promise.reject(new Error("VM is not running"));
-    return this.shell.exec(command, options);
   }
 
   /** Waits until QEMU is off by itself (guest reboot/poweroff, watchdog reset); returns how that boot ended. */
@@ -225,29 +184,4 @@ export class VmTarget extends TargetBase {
     }
     return record;
   }
-
-  /** Orderly reboot: the guest's reboot ends QEMU (-no-reboot); the bootmeth runs again. */
-  async reboot(wait: "multi-user" | "shell" = "multi-user"): Promise<void> {
-    this.shell?.send("systemctl reboot");
-    await this.waitForOff(120_000);
-    await this.powerOn(wait);
-  }
-
-  /** Kills QEMU without any sync: what the guest had not written is lost. */
-  async cutPower(): Promise<void> {
-    if (!this.qemu) return;
-    this.killedByHarness = true;
-    this.qemu.kill("SIGKILL");
-    await this.exited;
-  }
-
-  async powerCut(): Promise<void> {
-    await this.cutPower();
-    await this.powerOn();
-  }
-
-  async stop(): Promise<void> {
-    await this.cutPower();
-  }
 }
-
