@@ -80,6 +80,14 @@ export async function diskPartitionSha256(disk: string, partition: number, lengt
   return hash.digest("hex");
 }
 
+/** The test shell's virtio console on a host socket, and the i6300esb watchdog whose timeout resets the machine. */
+export function shellAndWatchdogArgs(shellSocket: string): string[] {
+  return [
+    "-device", "virtio-serial", "-chardev", `socket,id=shell,path=${shellSocket},server=on,wait=off`, "-device", "virtconsole,chardev=shell",
+    "-device", "i6300esb", "-action", "watchdog=reset",
+  ];
+}
+
 /** The WAN and LAN NICs on QEMU user networking; restrict=on: the guest reaches nothing but what is forwarded. */
 export function networkArgs(options: QemuTwinOptions): string[] {
   const relay = join(options.workDir, "relay.cjs");

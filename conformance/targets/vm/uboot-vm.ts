@@ -3,7 +3,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { sleep, type TargetDescription } from "../driver.js";
 import { qemuMachine, ubootDiskArgs } from "./machine.js";
-import { networkArgs, qemuVersion, type BootEnd, type QemuTwinOptions } from "./qemu-common.js";
+import { networkArgs, qemuVersion, shellAndWatchdogArgs, type BootEnd, type QemuTwinOptions } from "./qemu-common.js";
 import { QemuTwinTarget } from "./qemu-twin-target.js";
 import { QmpClient, type QmpEvent } from "./qmp.js";
 import { TestShell } from "./test-shell.js";
@@ -119,8 +119,7 @@ export class UbootVmTarget extends QemuTwinTarget<UbootBootRecord, "multi-user" 
       "-serial", `file:${serial}`,
       "-qmp", `unix:${qmpSock},server=on,wait=off`,
       ...ubootDiskArgs(this.disk),
-      "-device", "virtio-serial", "-chardev", `socket,id=shell,path=${sock},server=on,wait=off`, "-device", "virtconsole,chardev=shell",
-      "-device", "i6300esb", "-action", "watchdog=reset",
+      ...shellAndWatchdogArgs(sock),
       ...networkArgs(this.options),
     ], { stdio: ["ignore", "pipe", "pipe"] });
     child.stderr!.on("data", (d: Buffer) => (this.qemuStderr += d.toString()));

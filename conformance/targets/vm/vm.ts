@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { must, type TargetDescription } from "../driver.js";
 import { chooseSlot, SLOT_PARTITIONS } from "./bootmeth.js";
 import { qemuMachine } from "./machine.js";
-import { BOOT_PART_OFFSETS, fwEnvConfig, networkArgs, qemuVersion, type BootEnd, type QemuTwinOptions } from "./qemu-common.js";
+import { BOOT_PART_OFFSETS, fwEnvConfig, networkArgs, qemuVersion, shellAndWatchdogArgs, type BootEnd, type QemuTwinOptions } from "./qemu-common.js";
 import { QemuTwinTarget } from "./qemu-twin-target.js";
 import { QmpClient, type QmpEvent } from "./qmp.js";
 import { TestShell } from "./test-shell.js";
@@ -103,8 +103,7 @@ export class VmTarget extends QemuTwinTarget<BootRecord, "multi-user" | "shell" 
       "-qmp", `unix:${qmpSock},server=on,wait=off`,
       "-kernel", join(dir, "Image"), "-initrd", join(dir, "initrd"), "-append", append,
       "-drive", `file=${this.disk},format=raw,if=virtio,cache=unsafe`,
-      "-device", "virtio-serial", "-chardev", `socket,id=shell,path=${sock},server=on,wait=off`, "-device", "virtconsole,chardev=shell",
-      "-device", "i6300esb", "-action", "watchdog=reset",
+      ...shellAndWatchdogArgs(sock),
       ...networkArgs(this.options),
     ], { stdio: ["ignore", "pipe", "pipe"] });
     child.stderr!.on("data", (d: Buffer) => (this.qemuStderr += d.toString()));
