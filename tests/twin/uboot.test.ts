@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, expect, type TestContext } from "vitest";
@@ -8,12 +9,13 @@ import { ubootCycles } from "../../conformance/targets/vm/uboot-console.js";
 import { UBOOT_VM_ARCH, UbootVmTarget, type UbootBootRecord } from "../../conformance/targets/vm/uboot-vm.js";
 import { locateTwin, type TwinBuild } from "../../twin/locate.js";
 import { certs, panickingBoot, sharedBundle } from "./vm-bundles.js";
+import { twinSeed } from "./vm-seed.js";
 import { cmdlineSlot, mountShare, raucStatus } from "./vm-shell.js";
 
 /**
  * The bootloader's own work, on the arm64 twin booted by its real U-Boot (the same
  * release and RAUC settings as the Rock64's, `boot.scr` from the same boot.cmd): one
- * fresh flash, unprovisioned, through the decrement and the console of its first boot,
+ * fresh flash, provisioned from the lifecycle's seed on /boot, through the decrement and the console of its first boot,
  * U-Boot's reset of all-zero counters, a boot on a blank environment and a fall-back
  * after three kernel panics. The driver powers the machine and reads U-Boot's console;
  * it never writes the env. Runs with ATOMICNIX_TARGET=vm on the arm64 build
@@ -62,7 +64,11 @@ async function device(context: TestContext): Promise<Rig> {
     const scratch = mkdtempSync(join(tmpdir(), "atomicnix-uboot-"));
     const share = join(scratch, "share");
     mkdirSync(share);
-    const vm = new UbootVmTarget({ image: build.image!, firmware: build.uboot!, workDir: join(scratch, "vm"), imageHash: build.imageSha256, arch: build.arch, share, log: step });
+    // provisioned as an operator ships it: an unprovisioned device has no /data/rauc for
+    // RAUC's status file (see the closing note of issue 10), so it cannot install
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "admin@uboot-test", "-f", join(scratch, "admin")]);
+    const seed = twinSeed(readFileSync(join(scratch, "admin.pub"), "utf8").trim());
+    const vm = new UbootVmTarget({ image: build.image!, firmware: build.uboot!, workDir: join(scratch, "vm"), imageHash: build.imageSha256, arch: build.arch, share, bootFiles: { "config.toml": seed }, log: step });
     started = { vm, build, scratch, share };
     await vm.start();
     return started;
@@ -141,13 +147,15 @@ scenario("boot.env-seed.blank", SLOW, async ({ context }) => {
 scenario("boot.rollback.kernel-panic", SLOW, async ({ context }) => {
   const { vm, build, share, scratch } = await device(context);
   expect(vm.current!.slot).toBe("A");
+  await vm.waitUntil("test -e /data/.completed_first_boot", "a provisioned device", 300_000);
   await settled(vm);
   expect((await raucStatus(vm)).slots["boot.0"]!.boot_status, "slot A committed").toBe("good");
   const boot = panickingBoot(build, join(scratch, "panicking-boot.vfat"));
   sharedBundle(join(share, "panic.raucb"), { boot, rootfs: build.rootfs!, version: "25.11.4.twin", certs: certs(build, "dev") });
   await mountShare(vm);
   const r = await vm.exec("rauc install /mnt/host/panic.raucb", { timeoutMs: 900_000 });
-  expect(r.code, r.stderr).toBe(0);
+  const journal = r.code === 0 ? "" : (await vm.exec("journalctl -b -o cat -u rauc.service | tail -n 30")).stdout;
+  expect(r.code, `${r.stdout.slice(-1500)}${r.stderr}\nrauc.service:\n${journal}`).toBe(0);
   await vm.reboot("uboot");
   const failedBoots: UbootBootRecord[] = [];
   while (vm.current!.slot === "B" && failedBoots.length < 4) {
