@@ -253,7 +253,7 @@ export type SlotName = ${union(slotNames)};
 export type PartitionName = ${union(layout.partitions.map((p) => p.name))};
 export type EnvTarget = ${union(Object.keys(layout.ubootEnv))};
 
-interface LayoutPartition {
+export interface LayoutPartition {
   number: number;
   name: PartitionName;
   slot: SlotName | null;
@@ -270,7 +270,7 @@ interface LayoutPartition {
   createdBy: "image" | "first-boot";
 }
 
-interface EnvLocation {
+export interface EnvLocation {
   device: string;
   offset: number;
   size: number;
