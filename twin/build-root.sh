@@ -185,6 +185,11 @@ if [ "$print_key" = 0 ]; then
   check_foreign_arch
   build_base
   [ "$base_only" = 1 ] && exit 0
+  # Builds of both architectures may run at once (scripts/prebuild-vm-twin.sh), and
+  # the runtime bundle (dist/device, rebuilt from scratch), the dev keys and the
+  # root's copy of both are shared: one build at a time from here to the root.
+  exec 8> "$cache/.runtime.lock"
+  flock 8
   build_runtime_bundle
   ensure_certs
 else
