@@ -1,4 +1,4 @@
-import type { ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { TargetBase, type ExecOptions, type ExecResult } from "../driver.js";
 import { diskPartitionSha256, flash, readDiskEnv, type QemuTwinOptions } from "./qemu-common.js";
@@ -30,6 +30,17 @@ export abstract class QemuTwinTarget<Boot extends TwinBoot, Wait extends string>
   constructor(protected readonly options: QemuTwinOptions) {
     super();
     this.disk = join(options.workDir, "disk.img");
+  }
+
+  /** Starts QEMU (power on); `onExit` runs when the process ends, however it ends. */
+  protected launch(binary: string, args: string[], onExit: () => void): void {
+    this.killedByHarness = false;
+    this.qemuStderr = "";
+    const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
+    child.stderr!.on("data", (d: Buffer) => (this.qemuStderr += d.toString()));
+    this.qemu = child;
+    this.exited = new Promise((r) => child.on("exit", () => r()));
+    void this.exited.then(onExit);
   }
 
   /** Follows the next boot to `wait` (powering on when the machine is off). */

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { sleep, type TargetDescription } from "../driver.js";
@@ -111,9 +110,7 @@ export class UbootVmTarget extends QemuTwinTarget<UbootBootRecord, "multi-user" 
     for (const f of [sock, qmpSock]) rmSync(f, { force: true });
     const serial = join(this.options.workDir, `serial-${n}.log`);
     const machine = qemuMachine(this.options.arch ?? UBOOT_VM_ARCH);
-    this.killedByHarness = false;
-    this.qemuStderr = "";
-    const child = spawn(machine.binary, [
+    this.launch(machine.binary, [
       ...machine.args, "-smp", "2", "-m", String(this.options.memoryMiB ?? 1024),
       "-nographic", "-nodefaults", "-bios", this.options.firmware,
       "-serial", `file:${serial}`,
@@ -121,11 +118,7 @@ export class UbootVmTarget extends QemuTwinTarget<UbootBootRecord, "multi-user" 
       ...ubootDiskArgs(this.disk),
       ...shellAndWatchdogArgs(sock),
       ...networkArgs(this.options),
-    ], { stdio: ["ignore", "pipe", "pipe"] });
-    child.stderr!.on("data", (d: Buffer) => (this.qemuStderr += d.toString()));
-    this.qemu = child;
-    this.exited = new Promise((r) => child.on("exit", () => r()));
-    void this.exited.then(() => this.onExit());
+    ], () => this.onExit());
     const record = this.beginBoot(Date.now(), { file: serial, start: 0 });
     this.shell = new TestShell(sock, () => this.qemu !== undefined, () => `${this.current?.n} (${this.current?.end})`);
     this.options.log?.(`boot ${n}: power on`);

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { must, type TargetDescription } from "../driver.js";
@@ -95,8 +94,7 @@ export class VmTarget extends QemuTwinTarget<BootRecord, "multi-user" | "shell" 
     const machine = qemuMachine(this.options.arch ?? "amd64");
     const append = `console=${machine.console} root=fstab rauc.slot=${choice.slot} atomicnix.lowerdev=/dev/vda${rootPart} net.ifnames=0 atomicnix.twin.test-shell=1 panic=10`;
     const t0 = Date.now();
-    this.killedByHarness = false;
-    const child = spawn(machine.binary, [
+    this.launch(machine.binary, [
       ...machine.args, "-smp", "2", "-m", String(this.options.memoryMiB ?? 1024),
       "-nographic", "-nodefaults", "-no-reboot",
       "-serial", `file:${this.serialPath}`,
@@ -105,11 +103,7 @@ export class VmTarget extends QemuTwinTarget<BootRecord, "multi-user" | "shell" 
       "-drive", `file=${this.disk},format=raw,if=virtio,cache=unsafe`,
       ...shellAndWatchdogArgs(sock),
       ...networkArgs(this.options),
-    ], { stdio: ["ignore", "pipe", "pipe"] });
-    child.stderr!.on("data", (d: Buffer) => (this.qemuStderr += d.toString()));
-    this.qemu = child;
-    this.exited = new Promise((r) => child.on("exit", () => r()));
-    void this.exited.then(() => this.onExit(record));
+    ], () => this.onExit(record));
     this.qmp = await QmpClient.connect(qmpSock, 20_000);
     record.events = this.qmp.events;
     this.shell = new TestShell(sock, () => this.qemu !== undefined, () => `${record.n} (${record.end})`);
