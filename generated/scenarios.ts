@@ -3213,7 +3213,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-confirmation",
     "level": "static",
     "status": "implemented",
-    "source": "specs/update-confirmation/spec.md:19"
+    "source": "specs/update-confirmation/spec.md:20"
   },
   "verify.committed.fast-exit": {
     "title": "Reboot of a committed slot exits at once",
@@ -3221,7 +3221,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-confirmation",
     "level": "device",
     "status": "implemented",
-    "source": "specs/update-confirmation/spec.md:35"
+    "source": "specs/update-confirmation/spec.md:36"
   },
   "verify.committed.new-install": {
     "title": "Freshly installed slot is verified in full",
@@ -3229,7 +3229,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-confirmation",
     "level": "device",
     "status": "implemented",
-    "source": "specs/update-confirmation/spec.md:44"
+    "source": "specs/update-confirmation/spec.md:45"
   },
   "verify.rauc-status.unparseable": {
     "title": "Unparseable status refuses confirmation",
@@ -3237,7 +3237,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-confirmation",
     "level": "device",
     "status": "implemented",
-    "source": "specs/update-confirmation/spec.md:61"
+    "source": "specs/update-confirmation/spec.md:62"
   },
   "verify.checks.lan-address": {
     "title": "eth1 must carry the provisioned gateway address",
@@ -3245,7 +3245,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-confirmation",
     "level": "device",
     "status": "implemented",
-    "source": "specs/update-confirmation/spec.md:79"
+    "source": "specs/update-confirmation/spec.md:80"
   },
   "verify.checks.required-unit": {
     "title": "Required provisioned unit inactive",
@@ -3253,7 +3253,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-confirmation",
     "level": "device",
     "status": "implemented",
-    "source": "specs/update-confirmation/spec.md:88"
+    "source": "specs/update-confirmation/spec.md:89"
   },
   "verify.sustained.restart": {
     "title": "Restart between rounds is detected",
@@ -3261,7 +3261,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-confirmation",
     "level": "device",
     "status": "implemented",
-    "source": "specs/update-confirmation/spec.md:105"
+    "source": "specs/update-confirmation/spec.md:106"
   },
   "verify.sustained.regression": {
     "title": "Regression inside the window",
@@ -3269,7 +3269,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-confirmation",
     "level": "device",
     "status": "implemented",
-    "source": "specs/update-confirmation/spec.md:114"
+    "source": "specs/update-confirmation/spec.md:115"
   },
   "verify.commit.success": {
     "title": "Healthy trial is committed",
@@ -3278,7 +3278,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "level": "device",
     "status": "implemented",
     "planStep": "5.1",
-    "source": "specs/update-confirmation/spec.md:130"
+    "source": "specs/update-confirmation/spec.md:131"
   },
   "verify.trial-failure.reboot": {
     "title": "Failing gateway check leads to a reboot",
@@ -3286,7 +3286,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-confirmation",
     "level": "device",
     "status": "implemented",
-    "source": "specs/update-confirmation/spec.md:147"
+    "source": "specs/update-confirmation/spec.md:149"
   },
   "verify.local-only.isolated-wan": {
     "title": "Isolated WAN still confirms",
@@ -3294,7 +3294,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-confirmation",
     "level": "device",
     "status": "implemented",
-    "source": "specs/update-confirmation/spec.md:163"
+    "source": "specs/update-confirmation/spec.md:165"
   },
   "verify.first-boot.provisioned": {
     "title": "Successful provisioning commits slot A",
@@ -3303,7 +3303,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "level": "device",
     "status": "implemented",
     "planStep": "1.2",
-    "source": "specs/update-confirmation/spec.md:180"
+    "source": "specs/update-confirmation/spec.md:182"
   },
   "upgrade.timer.schedule": {
     "title": "Timer schedule in the unit",

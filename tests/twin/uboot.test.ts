@@ -10,7 +10,7 @@ import { UBOOT_VM_ARCH, UbootVmTarget, type UbootBootRecord } from "../../confor
 import { locateTwin, type TwinBuild } from "../../twin/locate.js";
 import { certs, panickingBoot, sharedBundle } from "./vm-bundles.js";
 import { twinSeed } from "./vm-seed.js";
-import { cmdlineSlot, mountShare, raucStatus } from "./vm-shell.js";
+import { cmdlineSlot, mountShare, raucStatus, verificationSettled } from "./vm-shell.js";
 
 /**
  * The bootloader's own work, on the arm64 twin booted by its real U-Boot (the same
@@ -21,7 +21,9 @@ import { cmdlineSlot, mountShare, raucStatus } from "./vm-shell.js";
  * it never writes the env. Runs with ATOMICNIX_TARGET=vm on the arm64 build
  * (`npx tsx twin/run-suite.ts --uboot-only`).
  */
-const SLOW = { targets: ["vm"] as const, timeout: 900_000 };
+// The timeout is a hang guard: on a slow, loaded CI machine one rollback (an install and
+// four TCG boots) has taken 15 minutes; the waits inside bound each step.
+const SLOW = { targets: ["vm"] as const, timeout: 2_400_000 };
 
 interface Rig {
   vm: UbootVmTarget;
@@ -76,10 +78,6 @@ async function device(context: TestContext): Promise<Rig> {
   return rig;
 }
 
-/** os-verification (if this boot runs it) is over, so nothing of the device is about to reboot it. */
-async function settled(vm: UbootVmTarget): Promise<void> {
-  await vm.waitUntil('systemctl is-active -q multi-user.target && [ "$(systemctl show -P ActiveState os-verification.service)" != activating ]', "multi-user and os-verification settled", 300_000);
-}
 
 // ---- the fresh flash's first boot, as its serial console shows it
 
@@ -108,7 +106,7 @@ scenario("boot.counter.decrement", SLOW, async ({ context }) => {
 
 scenario("boot.counter.all-zero", SLOW, async ({ context }) => {
   const { vm } = await device(context);
-  await settled(vm);
+  await verificationSettled(vm);
   const order = (await vm.succeed("fw_printenv -n BOOT_ORDER")).trim();
   // the GIVEN, set as a bench tester would: through the device's own tool, then an orderly reboot
   await vm.succeed("fw_setenv BOOT_A_LEFT 0 && fw_setenv BOOT_B_LEFT 0");
@@ -127,7 +125,7 @@ scenario("boot.counter.all-zero", SLOW, async ({ context }) => {
 
 scenario("boot.env-seed.blank", SLOW, async ({ context }) => {
   const { vm } = await device(context);
-  await settled(vm);
+  await verificationSettled(vm);
   // the GIVEN: the env area (16 KiB at 1 MiB, the twin's fw_env.config) erased from the device's shell
   await vm.succeed("dd if=/dev/zero of=/dev/vda bs=16384 seek=64 count=1 conv=fsync status=none");
   await vm.reboot();
@@ -148,7 +146,7 @@ scenario("boot.rollback.kernel-panic", SLOW, async ({ context }) => {
   const { vm, build, share, scratch } = await device(context);
   expect(vm.current!.slot).toBe("A");
   await vm.waitUntil("test -e /data/.completed_first_boot", "a provisioned device", 300_000);
-  await settled(vm);
+  await verificationSettled(vm);
   expect((await raucStatus(vm)).slots["boot.0"]!.boot_status, "slot A committed").toBe("good");
   const boot = panickingBoot(build, join(scratch, "panicking-boot.vfat"));
   sharedBundle(join(share, "panic.raucb"), { boot, rootfs: build.rootfs!, version: "25.11.4.twin", certs: certs(build, "dev") });

@@ -20,3 +20,16 @@ export async function mountShare(vm: TargetBase): Promise<void> {
 export async function cmdlineSlot(vm: TargetBase): Promise<string | undefined> {
   return /rauc\.slot=(\S+)/.exec(await vm.succeed("cat /proc/cmdline"))?.[1];
 }
+
+/**
+ * Waits until multi-user.target is active and os-verification.service, ordered after it,
+ * has run or been skipped on this boot (no job queued, not activating): nothing of the
+ * device is about to mark the slot or reboot it.
+ */
+export async function verificationSettled(vm: TargetBase, timeoutMs = 300_000): Promise<void> {
+  await vm.waitUntil(
+    'systemctl is-active -q multi-user.target && [ -z "$(systemctl list-jobs --no-legend os-verification.service)" ] && [ "$(systemctl show -P ActiveState os-verification.service)" != activating ]',
+    "multi-user.target and os-verification settled",
+    timeoutMs,
+  );
+}

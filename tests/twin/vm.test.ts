@@ -13,7 +13,7 @@ import { VmTarget, WAN_SERVICE_ADDRESS, type BootRecord } from "../../conformanc
 import { locateTwin, type TwinBuild } from "../../twin/locate.js";
 import { certs, place, plainBundle, sharedBundle, unhealthyRootfs } from "./vm-bundles.js";
 import { sshConformanceRun, sshTargetDriver, type SshRig } from "./vm-ssh.js";
-import { cmdlineSlot, mountShare, raucStatus } from "./vm-shell.js";
+import { cmdlineSlot, mountShare, raucStatus, verificationSettled } from "./vm-shell.js";
 
 /**
  * The device lifecycle on the QEMU twin, one fresh flash driven through it in order
@@ -24,7 +24,9 @@ import { cmdlineSlot, mountShare, raucStatus } from "./vm-shell.js";
  * checks its own preconditions, so a failure names the step that broke the chain.
  * Runs only with ATOMICNIX_TARGET=vm (npx tsx twin/run-suite.ts).
  */
-const SLOW = { targets: ["vm"] as const, timeout: 900_000 };
+// The timeout is a hang guard: on a slow, loaded CI machine one rollback (an install and
+// four TCG boots) has taken 15 minutes; the waits inside bound each step.
+const SLOW = { targets: ["vm"] as const, timeout: 2_400_000 };
 const MiB = 1024 * 1024;
 const BOOT_B_OFFSET = 1168 * MiB;
 
@@ -385,7 +387,7 @@ scenario("boot.rollback.health-failure", SLOW, async ({ context }) => {
   const { vm, build, share } = l;
   expect(vm.current!.slot).toBe("A");
   // os-verification of this boot (if it ran: not on the first boot, before provisioning) is over
-  await vm.waitUntil("systemctl is-active -q multi-user.target && [ \"$(systemctl show -P ActiveState os-verification.service)\" != activating ]", "os-verification of slot A", 300_000);
+  await verificationSettled(vm);
   expect((await raucStatus(vm)).slots["boot.0"]!.boot_status, "slot A committed").toBe("good");
   const rootfs = unhealthyRootfs(build, join(l.scratch, "unhealthy.squashfs"));
   sharedBundle(join(share, "unhealthy.raucb"), { boot: build.bootVfat!, rootfs, version: "25.11.2.twin", certs: certs(build, "dev") });
@@ -491,16 +493,19 @@ scenario("prov.sources.no-replay", SLOW, async ({ context }) => {
   expect(page.status, `GET / from the LAN: ${page.body.slice(0, 200)}`).toBe(200);
   expect(await vm.succeed("systemctl show -P ActiveState first-boot.service")).toBe("activating\n");
   expect((await vm.exec("test -e /data/.completed_first_boot")).code).not.toBe(0);
+  const bootId = await vm.succeed("cat /proc/sys/kernel/random/boot_id");
   // a LAN client without any key posts the configuration unsigned
   const posted = Date.now();
   const res = await lanRequest(l.consolePort, "POST", "/api/config", l.seed);
   const answer = JSON.parse(res.body) as { ok: boolean };
-  await vm.waitUntil("test -e /data/.completed_first_boot", "first-boot to complete after the console import", 60_000);
+  // a hang guard, not a timing goal: a TCG guest's pace says nothing of a Rock64's
+  await vm.waitUntil("test -e /data/.completed_first_boot", "first-boot to complete after the console import", 300_000);
   l.wipe.post = { status: res.status, ok: answer.ok, completedMs: Date.now() - posted };
+  step(`first-boot completed ${(l.wipe.post.completedMs / 1000).toFixed(1)} s after the post`);
   expect(res.status).toBe(200);
   expect(answer.ok).toBe(true);
   expect(await vm.succeed("systemctl show -P ActiveState first-boot.service")).toBe("active\n");
-  expect(l.wipe.post.completedMs).toBeLessThanOrEqual(60_000);
+  expect(await vm.succeed("cat /proc/sys/kernel/random/boot_id"), "the same boot").toBe(bootId);
 });
 
 scenario("part.stable-layout.wiped-data", SLOW, async ({ context }) => {
@@ -576,6 +581,10 @@ scenario("verify.commit.success", SLOW, async ({ context }) => {
   const firstRound = at(/round 1 at /);
   const committed = at(/committed after/);
   expect(committed - firstRound, "seconds from the first round to the commit").toBeGreaterThanOrEqual(60);
+  const monotonic = async (unit: string, property: string) => Number((await vm.succeed(`systemctl show -P ${property} ${unit}`)).trim());
+  const target = await monotonic("multi-user.target", "ActiveEnterTimestampMonotonic");
+  expect(target, "multi-user.target reached").toBeGreaterThan(0);
+  expect(target, "multi-user.target active before os-verification exited").toBeLessThan(await monotonic("os-verification.service", "ExecMainExitTimestampMonotonic"));
   const status = await raucStatus(vm);
   expect(status.booted).toBe("B");
   expect(status.slots["boot.1"]!.boot_status).toBe("good");

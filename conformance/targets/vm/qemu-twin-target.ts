@@ -85,7 +85,7 @@ export abstract class QemuTwinTarget<Boot extends TwinBoot, Wait extends string>
   /** Orderly reboot: the guest reboots; follows the new boot to `wait`. */
   async reboot(wait?: Wait): Promise<void> {
     this.shell?.send("systemctl reboot");
-    await this.waitForOff(120_000);
+    await this.waitForOff(300_000);
     await this.powerOn(wait);
   }
 

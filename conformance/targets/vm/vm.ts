@@ -109,7 +109,7 @@ export class VmTarget extends QemuTwinTarget<BootRecord, "multi-user" | "shell" 
     this.shell = new TestShell(sock, () => this.qemu !== undefined, () => `${record.n} (${record.end})`);
     if (wait === "none") return record;
     try {
-      await this.shell.ready(180_000);
+      await this.shell.ready(300_000);
     } catch (e) {
       if (!(await this.emulatorFault(record))) throw new Error(`${(e as Error).message}\n${this.qemuStderr.slice(-500)}${this.consoleLog().slice(-3000)}`);
       return this.powerOn(wait);
