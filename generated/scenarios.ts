@@ -265,6 +265,7 @@ export type ScenarioId =
   | "quadlet.sync-restart.failure"
   | "quadlet.sync-ownership.foreign"
   | "quadlet.sync-ownership.managed-only"
+  | "rauc.system-conf.status-dir"
   | "rauc.system-conf.keys"
   | "rauc.slots.config"
   | "rauc.slots.status"
@@ -2677,13 +2678,21 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "status": "implemented",
     "source": "specs/quadlet/spec.md:367"
   },
+  "rauc.system-conf.status-dir": {
+    "title": "The status directory is on /data before provisioning",
+    "requirement": "rauc.system-conf",
+    "capability": "rauc-integration",
+    "level": "device",
+    "status": "implemented",
+    "source": "specs/rauc-integration/spec.md:20"
+  },
   "rauc.system-conf.keys": {
     "title": "Rock64 system.conf has the required keys",
     "requirement": "rauc.system-conf",
     "capability": "rauc-integration",
     "level": "artifact",
     "status": "implemented",
-    "source": "specs/rauc-integration/spec.md:18"
+    "source": "specs/rauc-integration/spec.md:29"
   },
   "rauc.slots.config": {
     "title": "Slot sections map to the partitions",
@@ -2691,7 +2700,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "rauc-integration",
     "level": "artifact",
     "status": "implemented",
-    "source": "specs/rauc-integration/spec.md:35"
+    "source": "specs/rauc-integration/spec.md:46"
   },
   "rauc.slots.status": {
     "title": "rauc status lists four slots and one booted pair",
@@ -2700,7 +2709,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "level": "device",
     "status": "implemented",
     "planStep": "7.1",
-    "source": "specs/rauc-integration/spec.md:45"
+    "source": "specs/rauc-integration/spec.md:56"
   },
   "rauc.inactive-only.hashes": {
     "title": "Booted pair unchanged by install",
@@ -2709,7 +2718,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "level": "device",
     "status": "implemented",
     "planStep": "7.2",
-    "source": "specs/rauc-integration/spec.md:63"
+    "source": "specs/rauc-integration/spec.md:74"
   },
   "rauc.signature.foreign-ca": {
     "title": "Bundle from another CA is rejected",
@@ -2717,7 +2726,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "rauc-integration",
     "level": "device",
     "status": "implemented",
-    "source": "specs/rauc-integration/spec.md:82"
+    "source": "specs/rauc-integration/spec.md:93"
   },
   "rauc.signature.plain-format": {
     "title": "Plain bundle is rejected",
@@ -2725,7 +2734,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "rauc-integration",
     "level": "device",
     "status": "implemented",
-    "source": "specs/rauc-integration/spec.md:92"
+    "source": "specs/rauc-integration/spec.md:103"
   },
   "rauc.signature.keyring-check": {
     "title": "Bundle signature checked against the keyring CA",
@@ -2733,7 +2742,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "rauc-integration",
     "level": "artifact",
     "status": "implemented",
-    "source": "specs/rauc-integration/spec.md:101"
+    "source": "specs/rauc-integration/spec.md:112"
   },
   "rauc.signing-cert.purpose": {
     "title": "Signing certificate chains and has no codeSigning usage",
@@ -2741,7 +2750,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "rauc-integration",
     "level": "artifact",
     "status": "implemented",
-    "source": "specs/rauc-integration/spec.md:117"
+    "source": "specs/rauc-integration/spec.md:128"
   },
   "rauc.bundle.info": {
     "title": "rauc info shows the expected manifest",
@@ -2749,7 +2758,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "rauc-integration",
     "level": "artifact",
     "status": "implemented",
-    "source": "specs/rauc-integration/spec.md:132"
+    "source": "specs/rauc-integration/spec.md:143"
   },
   "rauc.custom-backend.commands": {
     "title": "Backend commands round-trip",
@@ -2757,7 +2766,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "rauc-integration",
     "level": "device",
     "status": "implemented",
-    "source": "specs/rauc-integration/spec.md:151"
+    "source": "specs/rauc-integration/spec.md:162"
   },
   "nixstasis.enrollment.inventory": {
     "title": "Only inventoried devices are enrolled",

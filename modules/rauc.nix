@@ -90,6 +90,12 @@ in
     systemd.services.rauc = {
       wantedBy = [ "multi-user.target" ];
       path = [ pkgs.libubootenv ];
+      # The status file's directory is made on /data once it is mounted: /data is a
+      # nofail mount, not ordered before local-fs.target, so a tmpfiles rule could
+      # run first and leave it under the mount point (the twin's rauc.service drop-in
+      # does the same).
+      unitConfig.RequiresMountsFor = [ (builtins.dirOf cfg.statusFile) ];
+      serviceConfig.ExecStartPre = [ "${pkgs.coreutils}/bin/mkdir -p -m 0755 ${builtins.dirOf cfg.statusFile}" ];
     };
 
     environment.etc."rauc/ca.cert.pem".source = cfg.keyringCert;
@@ -127,7 +133,5 @@ in
       type=raw
       parent=boot.1
     '';
-
-    systemd.tmpfiles.rules = [ "d /data/rauc 0755 root root -" ];
   };
 }

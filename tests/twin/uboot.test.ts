@@ -66,8 +66,8 @@ async function device(context: TestContext): Promise<Rig> {
     const scratch = mkdtempSync(join(tmpdir(), "atomicnix-uboot-"));
     const share = join(scratch, "share");
     mkdirSync(share);
-    // provisioned as an operator ships it: an unprovisioned device has no /data/rauc for
-    // RAUC's status file (see the closing note of issue 10), so it cannot install
+    // provisioned as an operator ships it: first-boot commits slot A and each later boot
+    // re-marks it, so slot A's tries are back at 3 when a scenario starts
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "admin@uboot-test", "-f", join(scratch, "admin")]);
     const seed = twinSeed(readFileSync(join(scratch, "admin.pub"), "utf8").trim());
     const vm = new UbootVmTarget({ image: build.image!, firmware: build.uboot!, workDir: join(scratch, "vm"), imageHash: build.imageSha256, arch: build.arch, share, bootFiles: { "config.toml": seed }, log: step });

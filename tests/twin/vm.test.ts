@@ -49,7 +49,7 @@ interface Lifecycle {
   layout?: string;
   layoutProbe?: string;
   /** what prov.sources.no-replay saw, for the scenarios proven by the same wipe */
-  wipe?: { tableBefore: string; tableAfter: string; freshFlashAfter: boolean; post?: { status: number; ok: boolean; completedMs: number } };
+  wipe?: { tableBefore: string; tableAfter: string; freshFlashAfter: boolean; statusDir?: { mountedOn: string; raucActive: string; statusCode: number }; post?: { status: number; ok: boolean; completedMs: number } };
 }
 
 let life: Lifecycle | undefined;
@@ -488,6 +488,12 @@ scenario("prov.sources.no-replay", SLOW, async ({ context }) => {
   expect(l.wipe.freshFlashAfter).toBe(false);
   expect((await vm.exec("test -e /data/config/config.toml")).code).not.toBe(0);
   expect(await vm.succeed("systemctl is-active multi-user.target")).toBe("active\n");
+  // rauc.system-conf.status-dir judges the same boot, before the import below
+  l.wipe.statusDir = {
+    mountedOn: (await vm.exec("test -d /data/rauc && findmnt -n -o TARGET -T /data/rauc")).stdout.trim(),
+    raucActive: (await vm.exec("systemctl is-active rauc.service")).stdout.trim(),
+    statusCode: (await vm.exec("rauc status")).code,
+  };
   await vm.waitForPort(8080);
   const page = await lanRequest(l.consolePort, "GET", "/");
   expect(page.status, `GET / from the LAN: ${page.body.slice(0, 200)}`).toBe(200);
@@ -513,6 +519,14 @@ scenario("part.stable-layout.wiped-data", SLOW, async ({ context }) => {
   expect(wipe, "prov.sources.no-replay wiped /data and rebooted").toBeDefined();
   expect(wipe!.freshFlashAfter).toBe(false);
   expect(wipe!.tableAfter).toBe(wipe!.tableBefore);
+});
+
+scenario("rauc.system-conf.status-dir", SLOW, async ({ context }) => {
+  const { wipe } = await device(context);
+  expect(wipe?.statusDir, "prov.sources.no-replay booted the emptied /data").toBeDefined();
+  expect(wipe!.statusDir!.mountedOn, "/data/rauc exists on the filesystem mounted at /data").toBe("/data");
+  expect(wipe!.statusDir!.raucActive).toBe("active");
+  expect(wipe!.statusDir!.statusCode, "rauc status").toBe(0);
 });
 
 scenario("console.open-before-provisioning.unsigned", SLOW, async ({ context }) => {
