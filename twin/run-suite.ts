@@ -25,7 +25,8 @@ const started = Date.now();
 async function step(name: string, argv: string[], env: NodeJS.ProcessEnv = {}, prefix = ""): Promise<number> {
   const t0 = Date.now();
   const say = (line: string) => console.log(`${prefix}${line}`);
-  say(`\n== ${name}: ${argv.join(" ")}`);
+  say("");
+  say(`== ${name}: ${argv.join(" ")}`);
   const child = spawn(argv[0]!, argv.slice(1), { cwd: repo, stdio: prefix ? ["ignore", "pipe", "pipe"] : "inherit", env: { ...process.env, ...env } });
   if (prefix) for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on("line", say);
   const status = await new Promise<number>((resolve) => child.on("close", (code) => resolve(code ?? 1)));
