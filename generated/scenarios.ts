@@ -3222,7 +3222,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-confirmation",
     "level": "static",
     "status": "implemented",
-    "source": "specs/update-confirmation/spec.md:20"
+    "source": "specs/update-confirmation/spec.md:19"
   },
   "verify.committed.fast-exit": {
     "title": "Reboot of a committed slot exits at once",
@@ -3230,7 +3230,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-confirmation",
     "level": "device",
     "status": "implemented",
-    "source": "specs/update-confirmation/spec.md:36"
+    "source": "specs/update-confirmation/spec.md:35"
   },
   "verify.committed.new-install": {
     "title": "Freshly installed slot is verified in full",
@@ -3238,7 +3238,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-confirmation",
     "level": "device",
     "status": "implemented",
-    "source": "specs/update-confirmation/spec.md:45"
+    "source": "specs/update-confirmation/spec.md:44"
   },
   "verify.rauc-status.unparseable": {
     "title": "Unparseable status refuses confirmation",
@@ -3246,7 +3246,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-confirmation",
     "level": "device",
     "status": "implemented",
-    "source": "specs/update-confirmation/spec.md:62"
+    "source": "specs/update-confirmation/spec.md:61"
   },
   "verify.checks.lan-address": {
     "title": "eth1 must carry the provisioned gateway address",
@@ -3254,7 +3254,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-confirmation",
     "level": "device",
     "status": "implemented",
-    "source": "specs/update-confirmation/spec.md:80"
+    "source": "specs/update-confirmation/spec.md:79"
   },
   "verify.checks.required-unit": {
     "title": "Required provisioned unit inactive",
@@ -3262,7 +3262,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-confirmation",
     "level": "device",
     "status": "implemented",
-    "source": "specs/update-confirmation/spec.md:89"
+    "source": "specs/update-confirmation/spec.md:88"
   },
   "verify.sustained.restart": {
     "title": "Restart between rounds is detected",
@@ -3270,7 +3270,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-confirmation",
     "level": "device",
     "status": "implemented",
-    "source": "specs/update-confirmation/spec.md:106"
+    "source": "specs/update-confirmation/spec.md:105"
   },
   "verify.sustained.regression": {
     "title": "Regression inside the window",
@@ -3278,7 +3278,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-confirmation",
     "level": "device",
     "status": "implemented",
-    "source": "specs/update-confirmation/spec.md:115"
+    "source": "specs/update-confirmation/spec.md:114"
   },
   "verify.commit.success": {
     "title": "Healthy trial is committed",
@@ -3287,7 +3287,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "level": "device",
     "status": "implemented",
     "planStep": "5.1",
-    "source": "specs/update-confirmation/spec.md:131"
+    "source": "specs/update-confirmation/spec.md:130"
   },
   "verify.trial-failure.reboot": {
     "title": "Failing gateway check leads to a reboot",
@@ -3295,7 +3295,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-confirmation",
     "level": "device",
     "status": "implemented",
-    "source": "specs/update-confirmation/spec.md:149"
+    "source": "specs/update-confirmation/spec.md:147"
   },
   "verify.local-only.isolated-wan": {
     "title": "Isolated WAN still confirms",
@@ -3303,7 +3303,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "capability": "update-confirmation",
     "level": "device",
     "status": "implemented",
-    "source": "specs/update-confirmation/spec.md:165"
+    "source": "specs/update-confirmation/spec.md:163"
   },
   "verify.first-boot.provisioned": {
     "title": "Successful provisioning commits slot A",
@@ -3312,7 +3312,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     "level": "device",
     "status": "implemented",
     "planStep": "1.2",
-    "source": "specs/update-confirmation/spec.md:182"
+    "source": "specs/update-confirmation/spec.md:180"
   },
   "upgrade.timer.schedule": {
     "title": "Timer schedule in the unit",

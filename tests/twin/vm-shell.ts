@@ -22,9 +22,9 @@ export async function cmdlineSlot(vm: TargetBase): Promise<string | undefined> {
 }
 
 /**
- * Waits until multi-user.target is active and os-verification.service, ordered after it,
- * has run or been skipped on this boot (no job queued, not activating): nothing of the
- * device is about to mark the slot or reboot it.
+ * Waits until multi-user.target is active and os-verification.service has run or been
+ * skipped on this boot (no job queued, not activating): nothing of the device is about
+ * to mark the slot or reboot it.
  */
 export async function verificationSettled(vm: TargetBase, timeoutMs = 300_000): Promise<void> {
   await vm.waitUntil(
