@@ -56,9 +56,14 @@ const meta = (kind: string, twin: TwinBuild, extra: Record<string, string> = {})
   ATOMICNIX_IMAGE_HASH: twin.imageSha256 ? `sha256:${twin.imageSha256}` : "",
   ATOMICNIX_TARGET_INFO: JSON.stringify({ kind, arch: twin.arch, twinKey: twin.key, ...extra }),
 });
-/** Time per scenario of the newest run on `kind` and `arch`, from its evidence (the benchmark figures of the suite). */
+/**
+ * Time per scenario of the newest run on `kind` and `arch` that this invocation started,
+ * from its evidence (the benchmark figures of the suite); a lane that never ran its suite
+ * prints nothing rather than an earlier run's figures.
+ */
 function scenarioTimes(kind: string, arch: string): void {
-  const run = readRuns().filter((r) => r.start.meta.target === kind && r.start.meta.targetInfo.arch === arch).at(-1);
+  const since = new Date(started).toISOString();
+  const run = readRuns().filter((r) => r.start.meta.target === kind && r.start.meta.targetInfo.arch === arch && r.start.meta.startedAt >= since).at(-1);
   if (!run) return;
   const ran = run.tests.filter((t) => t.state !== "skipped");
   const total = ran.reduce((sum, t) => sum + t.durationMs, 0);

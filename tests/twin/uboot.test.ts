@@ -10,7 +10,7 @@ import { UBOOT_VM_ARCH, UbootVmTarget, type UbootBootRecord } from "../../confor
 import { locateTwin, type TwinBuild } from "../../twin/locate.js";
 import { certs, panickingBoot, sharedBundle } from "./vm-bundles.js";
 import { twinSeed } from "./vm-seed.js";
-import { cmdlineSlot, mountShare, raucStatus, verificationSettled } from "./vm-shell.js";
+import { cmdlineSlot, mountShare, raucStatus, SLOW, verificationSettled } from "./vm-shell.js";
 
 /**
  * The bootloader's own work, on the arm64 twin booted by its real U-Boot (the same
@@ -21,9 +21,6 @@ import { cmdlineSlot, mountShare, raucStatus, verificationSettled } from "./vm-s
  * it never writes the env. Runs with ATOMICNIX_TARGET=vm on the arm64 build
  * (`npx tsx twin/run-suite.ts --uboot-only`).
  */
-// The timeout is a hang guard: on a slow, loaded CI machine one rollback (an install and
-// four TCG boots) has taken 15 minutes; the waits inside bound each step.
-const SLOW = { targets: ["vm"] as const, timeout: 2_400_000 };
 
 interface Rig {
   vm: UbootVmTarget;
@@ -77,7 +74,6 @@ async function device(context: TestContext): Promise<Rig> {
   })();
   return rig;
 }
-
 
 // ---- the fresh flash's first boot, as its serial console shows it
 

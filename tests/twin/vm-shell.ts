@@ -1,5 +1,12 @@
 import type { TargetBase } from "../../conformance/targets/driver.js";
 
+/**
+ * The binding options of the QEMU twins' scenarios. The timeout is a hang guard: on a
+ * slow, loaded CI machine one rollback (an install and four TCG boots) has taken 15
+ * minutes; the waits inside bound each step.
+ */
+export const SLOW = { targets: ["vm"] as const, timeout: 2_400_000 };
+
 /** What the QEMU twins' suites read through the device's root shell, on either driver. */
 interface RaucSlot {
   bootname: string | null;

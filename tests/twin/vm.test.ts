@@ -13,7 +13,7 @@ import { VmTarget, WAN_SERVICE_ADDRESS, type BootRecord } from "../../conformanc
 import { locateTwin, type TwinBuild } from "../../twin/locate.js";
 import { certs, place, plainBundle, sharedBundle, unhealthyRootfs } from "./vm-bundles.js";
 import { sshConformanceRun, sshTargetDriver, type SshRig } from "./vm-ssh.js";
-import { cmdlineSlot, mountShare, raucStatus, verificationSettled } from "./vm-shell.js";
+import { cmdlineSlot, mountShare, raucStatus, SLOW, verificationSettled } from "./vm-shell.js";
 
 /**
  * The device lifecycle on the QEMU twin, one fresh flash driven through it in order
@@ -24,9 +24,6 @@ import { cmdlineSlot, mountShare, raucStatus, verificationSettled } from "./vm-s
  * checks its own preconditions, so a failure names the step that broke the chain.
  * Runs only with ATOMICNIX_TARGET=vm (npx tsx twin/run-suite.ts).
  */
-// The timeout is a hang guard: on a slow, loaded CI machine one rollback (an install and
-// four TCG boots) has taken 15 minutes; the waits inside bound each step.
-const SLOW = { targets: ["vm"] as const, timeout: 2_400_000 };
 const MiB = 1024 * 1024;
 const BOOT_B_OFFSET = 1168 * MiB;
 
